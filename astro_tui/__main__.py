@@ -1,0 +1,3 @@
+from astro_tui.cli import main
+
+raise SystemExit(main())
