@@ -1,0 +1,393 @@
+"""Start and stop real Airflow 3 and Airflow 2 servers on 127.0.0.1 with SQLite.
+
+Used by the pytest fixtures (tests/conftest.py) and by the demo (scripts/demo). Each Airflow major
+version lives in its own venv under the platformdirs user cache dir, built once from the committed
+freeze in tests/airflow/requirements/ and reused while that freeze is unchanged.
+
+    python -m tests.airflow.harness ensure 3 2        # build (or reuse) the venvs
+    python -m tests.airflow.harness up 3 --state F    # start, wait for the DAGs, write state to F
+    python -m tests.airflow.harness down --state F    # stop exactly what `up` started
+
+Facts and pitfalls behind the settings below: shared/reference/airflow-local.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+import platformdirs
+
+from tests.airflow.procs import ProcId, is_alive, proc_id, stop_all
+
+HERE = Path(__file__).resolve().parent
+REQUIREMENTS = HERE / "requirements"
+DAGS_DIR = HERE.parent / "dags"
+USERNAME = "admin"
+PASSWORD = "admin"
+# The hostile DAG is for tests only; the demo leaves it out.
+TEST_ONLY_DAGS = {"example_hostile.py"}
+
+
+class HarnessError(RuntimeError):
+    pass
+
+
+def _say(msg: str) -> None:
+    print(f"[harness] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- venvs
+
+
+def cache_root() -> Path:
+    override = os.environ.get("ASTRO_TUI_AIRFLOW_CACHE")
+    root = Path(override) if override else platformdirs.user_cache_path("astro-tui") / "airflow"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def venv_path(major: int) -> Path:
+    req = REQUIREMENTS / f"airflow{major}.txt"
+    py = f"{sys.version_info.major}{sys.version_info.minor}"
+    key = hashlib.sha256(req.read_bytes() + py.encode()).hexdigest()[:12]
+    return cache_root() / f"airflow{major}-py{py}-{key}"
+
+
+def ensure_venv(major: int) -> Path:
+    """Return a venv with the pinned Airflow `major`, building it if the cache has none."""
+    venv = venv_path(major)
+    done = venv / ".complete"
+    if done.exists():
+        return venv
+    with open(cache_root() / f".lock-airflow{major}", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return venv
+        # A venv bakes its own path into its scripts, so build in place and mark it complete last.
+        shutil.rmtree(venv, ignore_errors=True)
+        req = REQUIREMENTS / f"airflow{major}.txt"
+        t0 = time.monotonic()
+        _say(f"building the Airflow {major} venv in {venv} (once; later runs reuse it)")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+        subprocess.run([*pip, "install", "-U", "pip"], check=True)
+        subprocess.run([*pip, "install", "-r", str(req)], check=True)
+        done.write_text(f"built in {time.monotonic() - t0:.0f} s\n")
+        _say(f"Airflow {major} venv ready in {time.monotonic() - t0:.0f} s")
+    return venv
+
+
+# ---------------------------------------------------------------- servers
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port_pair() -> tuple[int, int]:
+    """A free API port and a free worker-log port 10000 away (pitfall 5: no collisions)."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        log_port = port + 10000 if port < 55535 else port - 10000
+        if _port_free(log_port):
+            return port, log_port
+    raise HarnessError("no free port pair found on 127.0.0.1")
+
+
+@dataclass
+class AirflowServer:
+    major: int
+    url: str
+    port: int
+    home: str
+    venv: str
+    version: str = ""
+    username: str = USERNAME
+    password: str = PASSWORD
+    procs: list[dict] = field(default_factory=list)  # {"name", "pid", "start", "log"}
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/api/v{1 if self.major == 2 else 2}"
+
+    def env(self) -> dict[str, str]:
+        return _server_env(self)
+
+    def http_client(self, **kw) -> httpx.Client:
+        """A plain httpx client already authenticated against this server."""
+        if self.major == 2:
+            return httpx.Client(auth=(self.username, self.password), **kw)
+        resp = httpx.post(
+            f"{self.url}/auth/token",
+            json={"username": self.username, "password": self.password},
+            timeout=30,
+        )
+        resp.raise_for_status()
+        token = resp.json()["access_token"]
+        return httpx.Client(headers={"Authorization": f"Bearer {token}"}, **kw)
+
+    def log_tail(self, lines: int = 40) -> str:
+        out = []
+        for p in self.procs:
+            try:
+                text = Path(p["log"]).read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+            out.append(f"--- {p['name']} (pid {p['pid']}), last {lines} lines ---")
+            out.extend(text[-lines:])
+        return "\n".join(out)
+
+    def alive(self) -> list[str]:
+        return [p["name"] for p in self.procs if is_alive(ProcId(p["pid"], p["start"]))]
+
+    def stop(self, keep_home: bool = False) -> None:
+        roots = [ProcId(p["pid"], p["start"]) for p in self.procs]
+        survivors = stop_all(roots)
+        if survivors:
+            raise HarnessError(f"processes survived SIGKILL: {survivors}")
+        if not keep_home:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> AirflowServer:
+        return cls(**json.loads(text))
+
+
+def _server_env(s: AirflowServer) -> dict[str, str]:
+    home = Path(s.home)
+    secret = (home / ".secret").read_text().strip()
+    log_port = s.port + 10000 if s.port < 55535 else s.port - 10000
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        PATH=f"{s.venv}/bin:{env.get('PATH', '/usr/bin:/bin')}",  # pitfall 2
+        PYTHONPATH=str(home / "pylib"),
+        VIRTUAL_ENV=s.venv,
+        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__PARALLELISM="4",  # pitfall 3
+        AIRFLOW__CORE__HOSTNAME_CALLABLE="local_net.loopback_hostname",
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(log_port),  # pitfall 5
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+        AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="5",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    if s.major == 3:
+        env.update(
+            AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+            AIRFLOW__API__HOST="127.0.0.1",
+            AIRFLOW__API__PORT=str(s.port),
+            AIRFLOW__API__WORKERS="1",
+            AIRFLOW__API__BASE_URL=s.url,
+            AIRFLOW__API__SECRET_KEY=secret,
+            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{s.url}/execution/",  # pitfall 6
+            AIRFLOW__API_AUTH__JWT_SECRET=secret,
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{s.username}:admin",
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(home / "passwords.json"),
+            AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+        )
+    else:
+        env.update(
+            AIRFLOW__CORE__EXECUTOR="SequentialExecutor",
+            AIRFLOW__WEBSERVER__WEB_SERVER_HOST="127.0.0.1",
+            AIRFLOW__WEBSERVER__WEB_SERVER_PORT=str(s.port),
+            AIRFLOW__WEBSERVER__WORKERS="2",
+            AIRFLOW__WEBSERVER__BASE_URL=s.url,
+            AIRFLOW__WEBSERVER__SECRET_KEY=secret,
+            AIRFLOW__API__AUTH_BACKENDS=(
+                "airflow.api.auth.backend.basic_auth,airflow.api.auth.backend.session"
+            ),
+            AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL="10",
+            AIRFLOW__METRICS__TIMER_UNIT_CONSISTENCY="True",  # pitfall 12
+        )
+    env.update(json.loads((home / ".extra_env.json").read_text()))
+    return env
+
+
+def _prepare_home(s: AirflowServer, dag_files: list[Path], extra_env: dict[str, str]) -> None:
+    home = Path(s.home)
+    (home / "dags").mkdir(parents=True)
+    (home / "pylib").mkdir()
+    for f in dag_files:
+        shutil.copy(f, home / "dags" / f.name)
+    (home / "pylib" / "local_net.py").write_text(
+        "def loopback_hostname():\n    return '127.0.0.1'\n"
+    )
+    (home / ".secret").write_text(secrets.token_urlsafe(32))
+    (home / ".extra_env.json").write_text(json.dumps(extra_env))
+    # Airflow 3: a fixed password instead of a generated one.
+    (home / "passwords.json").write_text(json.dumps({s.username: s.password}))
+
+
+def _run(s: AirflowServer, args: list[str], name: str) -> None:
+    log = Path(s.home) / f"{name}.log"
+    with open(log, "ab") as out:
+        rc = subprocess.run(
+            [f"{s.venv}/bin/airflow", *args], env=s.env(), stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, cwd=s.home, timeout=300,
+        ).returncode
+    if rc != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+        raise HarnessError(f"`airflow {' '.join(args[:2])}` failed (rc {rc}):\n{tail}")
+
+
+def _spawn(s: AirflowServer, args: list[str], name: str) -> None:
+    log = Path(s.home) / f"{name}.log"
+    with open(log, "ab") as out:
+        p = subprocess.Popen(
+            [f"{s.venv}/bin/airflow", *args], env=s.env(), stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, cwd=s.home, start_new_session=True,
+        )
+    pid = proc_id(p.pid)
+    s.procs.append({"name": name, "pid": pid.pid, "start": pid.start, "log": str(log)})
+
+
+def _wait_ready(s: AirflowServer, expected_dags: set[str], timeout: float) -> None:
+    """Wait until the API answers with auth and lists every expected DAG."""
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if len(s.alive()) < len(s.procs):
+            dead = {p["name"] for p in s.procs} - set(s.alive())
+            raise HarnessError(f"Airflow {s.major} process exited early: {sorted(dead)}")
+        try:
+            with s.http_client(timeout=10) as c:
+                s.version = c.get(f"{s.api}/version").json()["version"]
+                r = c.get(f"{s.api}/dags", params={"limit": 100})
+                r.raise_for_status()
+                listed = {d["dag_id"] for d in r.json()["dags"]}
+                missing = expected_dags - listed
+                if not missing:
+                    return
+                last = f"DAGs not parsed yet: {sorted(missing)}"
+        except (httpx.HTTPError, ValueError, KeyError) as e:
+            last = f"{type(e).__name__}: {e}"
+        time.sleep(1)
+    raise HarnessError(f"Airflow {s.major} not ready after {timeout:.0f} s ({last})")
+
+
+def start(
+    major: int,
+    *,
+    include_test_dags: bool = True,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 240,
+) -> AirflowServer:
+    """Start a real Airflow `major` (3 or 2) on 127.0.0.1 and wait until it lists the DAGs."""
+    if major not in (2, 3):
+        raise HarnessError(f"unsupported Airflow major version {major}")
+    venv = ensure_venv(major)
+    port, _ = _free_port_pair()
+    home = tempfile.mkdtemp(prefix=f"astro-tui-airflow{major}-")
+    s = AirflowServer(major=major, url=f"http://127.0.0.1:{port}", port=port, home=home,
+                      venv=str(venv))
+    dag_files = sorted(
+        f for f in DAGS_DIR.glob("example_*.py")
+        if include_test_dags or f.name not in TEST_ONLY_DAGS
+    )
+    t0 = time.monotonic()
+    try:
+        _prepare_home(s, dag_files, extra_env or {})
+        _run(s, ["db", "migrate"], "db-migrate")
+        if major == 3:
+            _spawn(s, ["api-server"], "api-server")
+            _spawn(s, ["scheduler", "--skip-serve-logs"], "scheduler")  # pitfall 4
+            _spawn(s, ["dag-processor"], "dag-processor")
+        else:
+            _run(s, ["users", "create", "-u", s.username, "-p", s.password, "-r", "Admin",
+                     "-f", "Test", "-l", "Admin", "-e", "admin@example.invalid"], "users-create")
+            _spawn(s, ["webserver"], "webserver")
+            _spawn(s, ["scheduler", "--skip-serve-logs"], "scheduler")
+        _wait_ready(s, {f.stem for f in dag_files}, timeout)
+    except BaseException:
+        tail = s.log_tail()
+        s.stop(keep_home=False)
+        if tail:
+            _say(f"Airflow {major} failed to start; server logs:\n{tail}")
+        raise
+    _say(f"Airflow {s.version} ready at {s.url} in {time.monotonic() - t0:.1f} s")
+    return s
+
+
+def seed(s: AirflowServer) -> None:
+    """Unpause the friendly DAGs and trigger a few runs, so a demo screen is not empty."""
+    runs = [
+        ("example_success", {}), ("example_fail", {}), ("example_mapped", {}),
+        ("example_taskgroup", {}), ("example_params", {"name": "demo", "count": 5}),
+        ("example_long", {"seconds": 300}),
+    ]
+    with s.http_client(timeout=30) as c:
+        for dag_id, conf in runs:
+            c.patch(f"{s.api}/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+            body: dict = {"conf": conf}
+            if s.major == 3:
+                body["logical_date"] = None
+            c.post(f"{s.api}/dags/{dag_id}/dagRuns", json=body).raise_for_status()
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def _default_state(major: int) -> Path:
+    return cache_root() / f"running-airflow{major}.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.airflow.harness")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p_ensure = sub.add_parser("ensure", help="build or reuse the cached Airflow venvs")
+    p_ensure.add_argument("majors", nargs="+", type=int, choices=(2, 3))
+    p_up = sub.add_parser("up", help="start a server and print its state as JSON")
+    p_up.add_argument("major", type=int, choices=(2, 3))
+    p_up.add_argument("--state", type=Path)
+    p_up.add_argument("--demo", action="store_true", help="leave out the test-only DAGs")
+    p_up.add_argument("--seed", action="store_true", help="unpause and trigger a few DAGs")
+    p_down = sub.add_parser("down", help="stop a server started by `up`")
+    p_down.add_argument("--state", type=Path, required=True)
+    args = ap.parse_args(argv)
+
+    if args.cmd == "ensure":
+        for major in args.majors:
+            print(ensure_venv(major))
+        return 0
+    if args.cmd == "up":
+        server = start(args.major, include_test_dags=not args.demo)
+        state = args.state or _default_state(args.major)
+        state.write_text(server.to_json())
+        if args.seed:
+            seed(server)
+        print(server.to_json())
+        return 0
+    server = AirflowServer.from_json(args.state.read_text())
+    server.stop()
+    args.state.unlink(missing_ok=True)
+    _say(f"stopped Airflow {server.version} at {server.url}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
