@@ -145,7 +145,8 @@ class AirflowServer:
         )
         resp.raise_for_status()
         token = resp.json()["access_token"]
-        return httpx.Client(headers={"Authorization": f"Bearer {token}"}, **kw)
+        headers = {**kw.pop("headers", {}), "Authorization": f"Bearer {token}"}
+        return httpx.Client(headers=headers, **kw)
 
     def log_tail(self, lines: int = 40) -> str:
         out = []

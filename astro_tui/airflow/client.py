@@ -1,0 +1,441 @@
+"""AirflowClient: one httpx.AsyncClient per server, version detection, paging, and retries of
+idempotent reads only. Version differences live in :mod:`astro_tui.airflow.dialect`."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Iterable, Mapping
+
+import httpx
+
+from astro_tui import __version__
+from astro_tui.airflow.dialect import Dialect, Op, dialect_for
+from astro_tui.airflow.errors import (
+    ApiError,
+    Forbidden,
+    NotAirflow,
+    RateLimited,
+    ServerError,
+    Timeout,
+    Unauthorized,
+    Unreachable,
+    error_from_response,
+    not_airflow,
+)
+from astro_tui.airflow.models import (
+    DagDetails,
+    Dag,
+    DagImportError,
+    DagRun,
+    Health,
+    LogChunk,
+    TaskInstance,
+    Version,
+)
+from astro_tui.airflow.urls import normalize_root_url, quote_segment
+
+__all__ = ["AirflowClient", "DEFAULT_TIMEOUT", "LOG_TIMEOUT"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=30.0)
+#: whole logs can be tens of MB and take the server several seconds to assemble
+LOG_TIMEOUT = httpx.Timeout(10.0, read=180.0)
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRY_AFTER = 30.0
+
+
+class AirflowClient:
+    """Async client for one Airflow server (API v1 or v2). Create it with :meth:`connect`."""
+
+    def __init__(
+        self,
+        root_url: str,
+        version: Version,
+        *,
+        auth: httpx.Auth | None = None,
+        verify: bool | str = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http: httpx.AsyncClient | None = None,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.root_url = normalize_root_url(root_url)
+        self._http = http or _make_http(auth=auth, verify=verify, transport=transport)
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self._sleep = sleep
+        self.version = version
+        self.dialect: Dialect = dialect_for(version)
+        self.api_prefix = self.dialect.api_prefix
+
+    def __repr__(self) -> str:
+        return f"AirflowClient({self.root_url!r}, version={str(self.version)!r})"
+
+    # -- life cycle ------------------------------------------------------------------------------
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        verify: bool | str = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> "AirflowClient":
+        """Normalize ``url`` to the root, detect the API version, return a ready client."""
+        root = normalize_root_url(url)
+        http = _make_http(auth=auth, verify=verify, transport=transport)
+        try:
+            version = await _detect_version(http, root)
+        except BaseException:
+            await http.aclose()
+            raise
+        return cls(root, version, http=http, **kwargs)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "AirflowClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- transport -------------------------------------------------------------------------------
+    def url(self, *segments: Any) -> str:
+        return self.root_url + self.api_prefix + "".join("/" + quote_segment(s) for s in segments)
+
+    async def _send(self, op: Op, *, timeout: httpx.Timeout | None = None) -> httpx.Response:
+        url = self.url(*op.path)
+        attempts = self.attempts if op.retry else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                response = await self._http.request(
+                    op.method,
+                    url,
+                    params=op.params or None,
+                    json=op.json,
+                    headers=op.headers or None,
+                    timeout=timeout or DEFAULT_TIMEOUT,
+                )
+            except httpx.TimeoutException as exc:
+                if attempt < attempts and isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+                    await self._sleep(self._delay(attempt))
+                    continue
+                raise _transport_error(exc, url) from None
+            except httpx.TransportError as exc:
+                if attempt < attempts and isinstance(exc, httpx.ConnectError):
+                    await self._sleep(self._delay(attempt))
+                    continue
+                raise _transport_error(exc, url) from None
+            if response.status_code in RETRY_STATUSES and attempt < attempts:
+                delay = self._delay(attempt)
+                if response.status_code == 429:
+                    err = error_from_response(response)
+                    if isinstance(err, RateLimited) and err.retry_after is not None:
+                        delay = min(err.retry_after, MAX_RETRY_AFTER)
+                await self._sleep(delay)
+                continue
+            if response.status_code >= 400:
+                raise error_from_response(response)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _delay(self, attempt: int) -> float:
+        base = self.backoff * (2 ** (attempt - 1))
+        return base + random.uniform(0, base / 2) if base else 0.0
+
+    async def _json(self, op: Op, *, timeout: httpx.Timeout | None = None) -> Any:
+        response = await self._send(op, timeout=timeout)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise not_airflow(response) from None
+
+    async def _dict(self, op: Op, *, timeout: httpx.Timeout | None = None) -> dict[str, Any]:
+        data = await self._json(op, timeout=timeout)
+        if not isinstance(data, dict):
+            raise NotAirflow(
+                f"{self.url(*op.path)} answered with JSON that is not an object: "
+                "the URL may not be an Airflow API"
+            )
+        return data
+
+    async def _pages(
+        self, make_op: Callable[[int, int], Op], key: str, *, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Collect every item by offset paging until ``total_entries`` (never ``limit=0``)."""
+        page = limit or self.dialect.page_size
+        items: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            data = await self._dict(make_op(offset, page))
+            batch = [i for i in (data.get(key) or []) if isinstance(i, dict)]
+            items.extend(batch)
+            offset += len(batch)
+            total = data.get("total_entries")
+            if not batch or not isinstance(total, int) or offset >= total:
+                return items
+
+    # -- operations ------------------------------------------------------------------------------
+    async def health(self) -> Health:
+        """Component health; v1 tries ``/api/v1/health`` then the webserver's ``/health``."""
+        last: ApiError | None = None
+        for path in self.dialect.health_paths:
+            url = self.root_url + path
+            try:
+                response = await self._http.get(url, timeout=DEFAULT_TIMEOUT)
+            except httpx.TimeoutException as exc:
+                raise _transport_error(exc, url) from None
+            except httpx.TransportError as exc:
+                raise _transport_error(exc, url) from None
+            if response.status_code >= 400:
+                last = error_from_response(response)
+                continue
+            try:
+                data = response.json()
+            except ValueError:
+                last = not_airflow(response)
+                continue
+            if isinstance(data, dict):
+                return Health.from_json(data)
+        raise last or NotAirflow(f"no health endpoint answered at {self.root_url}")
+
+    async def list_dags(
+        self,
+        pattern: str | None = None,
+        tags: Iterable[str] | None = None,
+        paused: bool | None = None,
+    ) -> list[Dag]:
+        tags = list(tags) if tags else None
+        items = await self._pages(
+            lambda offset, limit: self.dialect.list_dags(
+                offset=offset, limit=limit, pattern=pattern, tags=tags, paused=paused
+            ),
+            "dags",
+        )
+        return [Dag.from_json(d) for d in items]
+
+    async def get_dag_details(self, dag_id: str) -> DagDetails:
+        return DagDetails.from_json(
+            await self._dict(self.dialect.get_dag_details(dag_id), timeout=LOG_TIMEOUT)
+        )
+
+    async def set_paused(self, dag_id: str, paused: bool) -> Dag:
+        return Dag.from_json(await self._dict(self.dialect.set_paused(dag_id, paused)))
+
+    async def list_import_errors(self) -> list[DagImportError]:
+        items = await self._pages(
+            lambda offset, limit: self.dialect.list_import_errors(offset=offset, limit=limit),
+            "import_errors",
+        )
+        return [DagImportError.from_json(i) for i in items]
+
+    async def list_runs(
+        self,
+        dag_id: str,
+        limit: int = 25,
+        offset: int = 0,
+        states: Iterable[str] | None = None,
+        updated_at_gte: datetime | None = None,
+    ) -> tuple[list[DagRun], int]:
+        """One page of a DAG's runs, newest first, and the total count."""
+        op = self.dialect.list_runs(
+            dag_id, limit=limit, offset=offset, states=states, updated_at_gte=updated_at_gte
+        )
+        data = await self._dict(op)
+        runs = [DagRun.from_json(r) for r in data.get("dag_runs") or [] if isinstance(r, dict)]
+        total = data.get("total_entries")
+        return runs, total if isinstance(total, int) else len(runs)
+
+    async def list_runs_batch(
+        self,
+        dag_ids: Iterable[str] | None,
+        states: Iterable[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        start_date_gte: datetime | None = None,
+    ) -> tuple[list[DagRun], int]:
+        """Runs of several DAGs in one call (``POST /dags/~/dagRuns/list``), newest first."""
+        op = self.dialect.list_runs_batch(
+            None if dag_ids is None else list(dag_ids),
+            limit=limit,
+            offset=offset,
+            states=states,
+            start_date_gte=start_date_gte,
+        )
+        data = await self._dict(op)
+        runs = [DagRun.from_json(r) for r in data.get("dag_runs") or [] if isinstance(r, dict)]
+        total = data.get("total_entries")
+        return runs, total if isinstance(total, int) else len(runs)
+
+    async def get_run(self, dag_id: str, run_id: str) -> DagRun:
+        return DagRun.from_json(await self._dict(self.dialect.get_run(dag_id, run_id)))
+
+    async def trigger(
+        self,
+        dag_id: str,
+        conf: Mapping[str, Any] | None = None,
+        logical_date: datetime | None = None,
+        run_id: str | None = None,
+        note: str | None = None,
+    ) -> DagRun:
+        """Create a run. Never retried: a lost answer plus a retry would make a second run."""
+        op = self.dialect.trigger(dag_id, conf, logical_date=logical_date, run_id=run_id, note=note)
+        return DagRun.from_json(await self._dict(op))
+
+    async def set_run_state(self, dag_id: str, run_id: str, state: str) -> DagRun:
+        return DagRun.from_json(await self._dict(self.dialect.set_run_state(dag_id, run_id, state)))
+
+    async def list_task_instances(self, dag_id: str, run_id: str) -> list[TaskInstance]:
+        """Every TI of a run; mapped tasks give one row per ``map_index``."""
+        items = await self._pages(
+            lambda offset, limit: self.dialect.list_task_instances(
+                dag_id, run_id, limit=limit, offset=offset
+            ),
+            "task_instances",
+        )
+        seen: dict[tuple[str, int], TaskInstance] = {}
+        for item in items:  # v1 has no order_by here: drop duplicates a shifting page may bring
+            ti = TaskInstance.from_json(item)
+            seen[ti.key] = ti
+        return list(seen.values())
+
+    async def get_task_instance(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> TaskInstance:
+        op = self.dialect.get_task_instance(dag_id, run_id, task_id, map_index)
+        return TaskInstance.from_json(await self._dict(op))
+
+    async def clear_task_instances(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_ids: Iterable[str],
+        dry_run: bool,
+        include_downstream: bool = False,
+        include_upstream: bool = False,
+        only_failed: bool = False,
+    ) -> list[TaskInstance]:
+        """Clear TIs (dry run: only list what would be cleared). Returns the affected TIs."""
+        op = self.dialect.clear_task_instances(
+            dag_id,
+            run_id,
+            list(task_ids),
+            dry_run=dry_run,
+            include_downstream=include_downstream,
+            include_upstream=include_upstream,
+            only_failed=only_failed,
+        )
+        data = await self._dict(op)
+        return [
+            TaskInstance.from_json(t) for t in data.get("task_instances") or [] if isinstance(t, dict)
+        ]
+
+    async def set_task_state(
+        self, dag_id: str, run_id: str, task_id: str, state: str, map_index: int = -1
+    ) -> None:
+        await self._json(self.dialect.set_task_state(dag_id, run_id, task_id, state, map_index))
+
+    async def read_log_raw(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        try_number: int,
+        map_index: int = -1,
+        token: str | None = None,
+        full_content: bool = False,
+    ) -> dict[str, Any]:
+        """The log payload as the server sent it (``content`` + ``continuation_token``)."""
+        op = self.dialect.read_log(
+            dag_id, run_id, task_id, try_number,
+            map_index=map_index, token=token, full_content=full_content,
+        )
+        return await self._dict(op, timeout=LOG_TIMEOUT)
+
+    async def read_log(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        try_number: int,
+        map_index: int = -1,
+        token: str | None = None,
+        full_content: bool = False,
+    ) -> LogChunk:
+        payload = await self.read_log_raw(
+            dag_id, run_id, task_id, try_number, map_index, token, full_content
+        )
+        return self.dialect.parse_log(payload)
+
+
+def _make_http(
+    *, auth: httpx.Auth | None, verify: bool | str, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        auth=auth,
+        verify=verify,
+        transport=transport,
+        timeout=DEFAULT_TIMEOUT,
+        follow_redirects=False,
+        headers={"Accept": "application/json", "User-Agent": f"astro-tui/{__version__}"},
+    )
+
+
+def _transport_error(exc: httpx.HTTPError, url: str) -> ApiError:
+    host = httpx.URL(url).host or url
+    if isinstance(exc, httpx.TimeoutException):
+        what = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
+        return Timeout(f"timed out {what} {host}")
+    reason = str(exc) or type(exc).__name__
+    return Unreachable(f"cannot reach {host}: {reason}")
+
+
+async def _detect_version(http: httpx.AsyncClient, root: str) -> Version:
+    """``/api/v2/version`` then ``/api/v1/version``; only a JSON body with "version" counts."""
+    auth_error: ApiError | None = None
+    other_error: ApiError | None = None
+    for prefix, accept_major in (("/api/v2", lambda m: m >= 3), ("/api/v1", lambda m: m < 3)):
+        url = f"{root}{prefix}/version"
+        try:
+            response = await http.get(url)
+        except httpx.TimeoutException as exc:
+            raise _transport_error(exc, url) from None
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, url) from None
+        if response.status_code >= 400:
+            err = error_from_response(response)
+            if isinstance(err, (Unauthorized, Forbidden)):
+                auth_error = auth_error or err
+            elif isinstance(err, ServerError):
+                other_error = other_error or err
+            elif other_error is None and isinstance(err, NotAirflow):
+                other_error = err
+            continue
+        try:
+            data = response.json()
+        except ValueError:
+            other_error = other_error or not_airflow(response)
+            continue
+        raw = data.get("version") if isinstance(data, dict) else None
+        if not isinstance(raw, str):
+            continue
+        try:
+            version = Version.parse(raw)
+        except ValueError:
+            continue
+        if accept_major(version.major):
+            return version
+    if auth_error is not None:
+        raise auth_error
+    if other_error is not None and not isinstance(other_error, NotAirflow):
+        raise other_error
+    raise NotAirflow(
+        f"no Airflow API found at {root} (neither /api/v2/version nor /api/v1/version answered "
+        "with a version): check the URL; it should be the Airflow web UI address"
+    )

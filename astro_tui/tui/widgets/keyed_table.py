@@ -1,0 +1,162 @@
+"""A DataTable that is refreshed by keyed diffs, so idle refreshes repaint nothing.
+
+`sync(rows)` takes the whole wanted table (key -> cells) and touches only what changed: changed
+cells get `update_cell`, vanished rows are removed, new rows are added. Only when the order of
+existing rows changes is the table rebuilt, and then the cursor is put back on the same key.
+A filter (the `/` key) hides rows whose text does not contain the filter string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
+
+Cell = Text | str
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int | None = None
+
+
+def _same(a: Cell, b: Cell) -> bool:
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain == b.plain and str(a.style) == str(b.style) and a.spans == b.spans
+    return type(a) is type(b) and a == b
+
+
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+class KeyedTable(DataTable):
+    """Rows are identified by string keys; see the module docstring."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "first", "Top", show=False),
+        Binding("G", "last", "Bottom", show=False),
+    ]
+
+    def __init__(self, columns: Sequence[Column], **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self._columns_spec = list(columns)
+        self._wanted: list[tuple[str, tuple[Cell, ...]]] = []
+        self._shown: dict[str, tuple[Cell, ...]] = {}
+        self._order: list[str] = []
+        self.filter_text = ""
+        self.repaints = 0  # cells written since mount: lets tests prove idle refreshes are free
+
+    def on_mount(self) -> None:
+        for col in self._columns_spec:
+            self.add_column(col.label, key=col.key, width=col.width)
+
+    # -- public --------------------------------------------------------------------------------
+
+    @property
+    def cursor_key(self) -> str | None:
+        if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
+            return None
+        return self._order[self.cursor_row]
+
+    @property
+    def total_rows(self) -> int:
+        return len(self._wanted)
+
+    def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        """Make the table show `rows` (filtered), changing as few cells as possible."""
+        self._wanted = [(key, tuple(cells)) for key, cells in rows]
+        self._apply()
+
+    def set_filter(self, text: str) -> None:
+        text = text.strip().lower()
+        if text != self.filter_text:
+            self.filter_text = text
+            self._apply()
+
+    def select_key(self, key: str) -> bool:
+        if key in self._order:
+            self.move_cursor(row=self._order.index(key))
+            return True
+        return False
+
+    def action_first(self) -> None:
+        if self._order:
+            self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        if self._order:
+            self.move_cursor(row=len(self._order) - 1)
+
+    # -- diffing -------------------------------------------------------------------------------
+
+    def _visible(self) -> list[tuple[str, tuple[Cell, ...]]]:
+        if not self.filter_text:
+            return self._wanted
+        f = self.filter_text
+        return [
+            (k, cells) for k, cells in self._wanted
+            if f in k.lower() or any(f in _plain(c).lower() for c in cells)
+        ]
+
+    def _apply(self) -> None:
+        visible = self._visible()
+        keys = [k for k, _ in visible]
+        if keys == self._order:
+            self._update_changed(visible)
+            return
+        wanted = set(keys)
+        kept = [k for k in self._order if k in wanted]
+        # Cheap path: rows only vanish, or new rows are appended after the kept ones.
+        if keys[: len(kept)] == kept:
+            for gone in [k for k in self._order if k not in wanted]:
+                self.remove_row(gone)
+                del self._shown[gone]
+            self._order = kept
+            self._update_changed(visible[: len(kept)])
+            for key, cells in visible[len(kept):]:
+                self.add_row(*cells, key=key)
+                self._shown[key] = cells
+                self._order.append(key)
+                self.repaints += len(cells)
+            return
+        self._rebuild(visible)
+
+    def _update_changed(self, visible: list[tuple[str, tuple[Cell, ...]]]) -> None:
+        col_keys = [c.key for c in self._columns_spec]
+        for key, cells in visible:
+            old = self._shown.get(key, ())
+            for i, cell in enumerate(cells):
+                if i < len(old) and _same(old[i], cell):
+                    continue
+                try:
+                    self.update_cell(key, col_keys[i], cell)
+                except CellDoesNotExist:
+                    continue
+                self.repaints += 1
+            self._shown[key] = cells
+
+    def _rebuild(self, visible: list[tuple[str, tuple[Cell, ...]]]) -> None:
+        keep = self.cursor_key
+        scroll_y = self.scroll_y
+        with self.app.batch_update():
+            self.clear()
+            self._shown = {}
+            self._order = []
+            for key, cells in visible:
+                self.add_row(*cells, key=key)
+                self._shown[key] = cells
+                self._order.append(key)
+                self.repaints += len(cells)
+            self.scroll_to(y=scroll_y, animate=False, immediate=True)
+            if keep in self._order:
+                # Same row as before, by key; scrolls only if it would be out of view.
+                self.move_cursor(row=self._order.index(keep), animate=False)

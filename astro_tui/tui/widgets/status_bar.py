@@ -1,0 +1,24 @@
+"""The one-line status bar: profile, Airflow version, connection state, freshness, read-only."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class StatusBar(Static):
+    """Shows a Text; `show()` repaints only when the text really changed (idle = no bytes)."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self._last: tuple = ()
+
+    def show(self, text: Text) -> None:
+        sig = (text.plain, tuple(text.spans), str(text.style))
+        if sig != self._last:
+            self._last = sig
+            self.update(text)

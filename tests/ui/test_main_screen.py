@@ -1,0 +1,235 @@
+"""Pilot behaviour tests of the main screen against the recorded fake deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.ui.fake import FakeDeployment, make_app
+
+
+async def wait_for(pilot, cond, timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def status(app) -> str:
+    return app.main.status._last[0] if app.main.status._last else ""
+
+
+async def loaded(pilot, app) -> None:
+    await wait_for(pilot, lambda: app.main.dag_table.row_count == 9, what="9 DAGs")
+
+
+async def test_dag_list_shows_every_dag_with_its_latest_run_state():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        table = app.main.dag_table
+        assert table._order[0] == "example_biglog"
+        row = {k: cells for k, cells in table._wanted}
+        assert row["example_fail"][1].plain == "✖ failed"
+        assert row["example_long"][1].plain == "▶ running"
+        assert row["example_cron"][1].plain == "—"
+        assert "Monday through Friday" in row["example_cron"][3].plain or row["example_cron"][3]
+        assert "Airflow 3.3.2" in status(app) and "● ok" in status(app)
+
+
+async def test_enter_drills_down_to_the_log_and_escape_goes_back():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        main.dag_table.select_key("example_fail")
+        await pilot.press("enter")
+        assert main.active == "runs"
+        await wait_for(pilot, lambda: main.run_table.row_count == 1, what="runs")
+        await pilot.press("enter")
+        assert main.active == "tasks"
+        await wait_for(pilot, lambda: main.task_table.row_count == 3, what="tasks")
+        main.task_table.select_key("boom")
+        await pilot.press("enter")
+        assert main.active == "log"
+        await wait_for(pilot, lambda: main.log_view.ended, what="end of log")
+        text = "\n".join(main.log_view.lines)
+        assert "RuntimeError" in text and "example_fail: intentional failure" in text
+        assert "try 2" in main.panes["log"].context
+        await pilot.press("escape")
+        assert main.active == "tasks"
+        await pilot.press("escape", "escape")
+        assert main.active == "dags"
+
+
+async def test_j_k_g_G_move_the_cursor_and_select_the_dag():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        await pilot.press("j", "j")
+        assert main.dag_table.cursor_key == "example_fail"
+        await pilot.press("G")
+        assert main.dag_table.cursor_key == "example_taskgroup"
+        await pilot.press("k")
+        assert main.dag_table.cursor_key == "example_success"
+        await pilot.press("g")
+        assert main.dag_table.cursor_key == "example_biglog"
+        await pilot.press("j", "j")
+        await wait_for(pilot, lambda: main.dag_id == "example_fail", what="selection")
+        await wait_for(pilot, lambda: main.run_table.row_count == 1, what="runs of example_fail")
+
+
+async def test_slash_filters_dags_by_id_or_tag_and_escape_clears():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        await pilot.press("slash", *"param")
+        assert main.dag_table.row_count == 1
+        assert main.panes["dags"].count == "1/9"
+        await pilot.press("ctrl+a", "ctrl+k", *"scheduled")  # a tag of example_cron only
+        assert main.dag_table._order == ["example_cron"]
+        await pilot.press("escape")
+        assert main.dag_table.row_count == 9
+        assert app.focused is main.dag_table
+
+
+async def test_cursor_stays_on_the_same_run_when_a_new_run_pushes_rows_down():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        main.dag_table.select_key("example_params")
+        await wait_for(pilot, lambda: main.run_table.row_count == 2, what="2 runs")
+        main.run_table.move_cursor(row=1)
+        chosen = main.run_table.cursor_key
+        fake.add_run("example_params", "manual__2026-11-25T10:08:00+00:00", "running",
+                     "2026-11-25T10:08:00Z")
+        await wait_for(pilot, lambda: main.run_table.row_count == 3, what="the new run")
+        assert main.run_table._order[0] == "manual__2026-11-25T10:08:00+00:00"
+        assert main.run_table.cursor_key == chosen
+        assert main.run_id == chosen
+        # The DAG list learned the new latest state from the cheap "changed runs" poll.
+        await wait_for(pilot, lambda: dict(main.dag_table._wanted)["example_params"][1].plain
+                       == "▶ running", what="latest state")
+
+
+async def test_server_down_marks_panes_stale_keeps_data_and_recovers():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        main.dag_table.select_key("example_fail")
+        await wait_for(pilot, lambda: main.run_table.row_count == 1, what="runs")
+        fake.down = True
+        main.action_refresh()
+        await wait_for(pilot, lambda: "down" in status(app), what="down in status bar")
+        assert "Unreachable" in status(app)
+        assert main.panes["dags"].has_class("stale")
+        assert main.dag_table.row_count == 9 and main.run_table.row_count == 1
+        assert app.screen is main  # no modal error dialog
+        fake.down = False
+        main.action_refresh()
+        await wait_for(pilot, lambda: "● ok" in status(app), what="recovery")
+        assert not main.panes["dags"].has_class("stale")
+
+
+async def test_idle_refreshes_repaint_nothing():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        main.dag_table.select_key("example_fail")
+        await wait_for(pilot, lambda: main.task_table.row_count == 3, what="tasks")
+        await pilot.pause(0.3)
+        before = (main.dag_table.repaints, main.run_table.repaints, main.task_table.repaints)
+        runs_polls = fake.count("/dags/example_fail/dagRuns")
+        main.polls["dags"].poke()
+        await wait_for(pilot, lambda: fake.count("/dags/example_fail/dagRuns") >= runs_polls + 3,
+                       what="three more run polls")
+        await pilot.pause(0.2)
+        after = (main.dag_table.repaints, main.run_table.repaints, main.task_table.repaints)
+        assert after == before
+        # A finished run's task instances are fetched once, not polled.
+        tis_polls = [r for r in fake.requests
+                     if r.url.path.endswith(main.run_id + "/taskInstances")]
+        assert len(tis_polls) == 1
+
+
+async def test_hostile_text_is_shown_literally_and_never_crashes():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        row = dict(main.dag_table._wanted)["example_hostile"]
+        assert "[/]" in row[5].plain and "[bold]tag[/bold]" in row[5].plain
+        main.dag_table.select_key("example_hostile")
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: main.task_table.row_count == 1, what="hostile task")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: main.log_view.ended, what="hostile log")
+        text = "\n".join(main.log_view.lines)
+        assert "[@click=app.quit]click to quit[/]" in text
+        assert "\x1b" not in text and "\x9b" not in text and "\x00" not in text
+        assert app.is_running
+
+
+async def test_help_lists_bindings_and_closes():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        from astro_tui.tui.screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_keyboard_only_path_from_dag_to_log(size):
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        assert main.compact == (size[0] < 100)
+        await pilot.press("j", "j", "j", "j", "j")  # example_mapped
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: main.run_table.row_count == 1, what="runs")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: main.task_table.row_count == 5, what="mapped tasks")
+        assert "square[1]" in main.task_table._order
+        main.task_table.select_key("square[1]")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: main.log_view.ended, what="log of square[1]")
+        assert any("square: 3 * 3 = 9" in line for line in main.log_view.lines)
+        if main.compact:
+            assert not main.panes["dags"].display or not main.query_one("#top").display
+
+
+async def test_command_palette_jumps_to_a_dag():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"taskgr")
+        await asyncio.sleep(0.5)
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.dag_table.cursor_key == "example_taskgroup",
+                       what="palette jump")

@@ -1,0 +1,180 @@
+"""Parsing of JSON recorded from the real Airflow 3.3.2 (v2) and 2.11.2 (v1) servers.
+
+Fixtures: tests/fixtures/v1 and v2, made by tests/fixtures/record_api.py.
+"""
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from astro_tui.airflow import Airflow3PasswordAuth, AirflowClient, errors as E
+from astro_tui.airflow.dialect import dialect_for
+from astro_tui.airflow.logs import header_length, v1_content_text, decode_token
+from astro_tui.airflow.models import Dag, DagDetails, DagRun, Health, TaskInstance, Version
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+VERSIONS = ["v1", "v2"]
+
+
+def load(api: str, name: str) -> dict:
+    return json.loads((FIXTURES / api / f"{name}.json").read_text())
+
+
+def as_response(record: dict) -> httpx.Response:
+    method, path = record["request"].split(" ", 1)
+    content = record["body"]
+    raw = json.dumps(content).encode() if "json" in record["content_type"] else content.encode()
+    return httpx.Response(record["status"], content=raw,
+                          headers={"content-type": record["content_type"]},
+                          request=httpx.Request(method, "http://airflow.test" + path))
+
+
+def dialect(api: str):
+    return dialect_for(Version.parse(load(api, "version")["body"]["version"]))
+
+
+@pytest.mark.parametrize("api", VERSIONS)
+def test_version_and_health(api):
+    version = Version.parse(load(api, "version")["body"]["version"])
+    assert version.major == (2 if api == "v1" else 3)
+    health = Health.from_json(load(api, "health")["body"])
+    assert health.healthy and health.status_of("scheduler") == "healthy"
+
+
+@pytest.mark.parametrize("api", VERSIONS)
+def test_dags(api):
+    body = load(api, "dags")["body"]
+    dags = [Dag.from_json(d) for d in body["dags"]]
+    assert body["total_entries"] == len(dags) >= 9
+    by_id = {d.dag_id: d for d in dags}
+    assert by_id["example_mapped"].tags == ["demo", "mapped"] or set(by_id["example_mapped"].tags) == {"demo", "mapped"}
+    assert by_id["example_params"].schedule == "Never, external triggers only"
+    assert by_id["example_cron"].schedule and by_id["example_cron"].schedule != "Never, external triggers only"
+    assert all(d.owners == ["team"] for d in dags if d.dag_id != "example_hostile")
+
+
+@pytest.mark.parametrize("api", VERSIONS)
+def test_dag_details_params(api):
+    raw = load(api, "dag_details_params")["body"]
+    marker = "__class" if api == "v1" else "source"
+    assert marker in raw["params"]["count"]  # the version-specific extra key is really there
+    details = DagDetails.from_json(raw)
+    assert details.default_conf() == {"name": "world", "count": 3, "flag": False, "color": "red"}
+    assert details.params["count"].schema == {"type": "integer", "minimum": 1, "maximum": 100}
+    assert details.params["color"].schema["enum"] == ["red", "green", "blue"]
+    cron = DagDetails.from_json(load(api, "dag_details_cron")["body"])
+    assert cron.next_run is not None and cron.params == {}
+
+
+@pytest.mark.parametrize("api", VERSIONS)
+def test_runs(api):
+    trig = DagRun.from_json(load(api, "trigger_params")["body"])
+    assert trig.state == "queued" and trig.conf == {"name": "fixture", "count": 2}
+    assert trig.run_after is not None and trig.run_id.startswith("manual__")
+    if api == "v2":
+        assert trig.logical_date is None and trig.triggered_by == "rest_api"
+    else:
+        assert trig.logical_date is not None and trig.external_trigger is True
+    ok = DagRun.from_json(load(api, "run_success")["body"])
+    assert ok.state == "success" and ok.duration and ok.duration > 0
+    assert DagRun.from_json(load(api, "run_failed")["body"]).state == "failed"
+    listed = load(api, "runs_list")["body"]
+    runs = [DagRun.from_json(r) for r in listed["dag_runs"]]
+    assert runs and listed["total_entries"] >= len(runs)
+    assert runs == sorted(runs, key=lambda r: r.run_after, reverse=True)
+    batch = [DagRun.from_json(r) for r in load(api, "runs_batch")["body"]["dag_runs"]]
+    assert len(batch) == 2 and {r.dag_id for r in batch} <= {"example_mapped", "example_params"}
+
+
+@pytest.mark.parametrize("api", VERSIONS)
+def test_task_instances(api):
+    tis = {t.task_id: t for t in map(TaskInstance.from_json, load(api, "tis_fail")["body"]["task_instances"])}
+    assert tis["ok"].state == "success" and tis["boom"].state == "failed"
+    assert tis["boom"].try_number == 2 and tis["boom"].max_tries == 1
+    assert tis["never"].state == "upstream_failed" and tis["never"].try_number == 0
+    mapped = [TaskInstance.from_json(t) for t in load(api, "tis_mapped")["body"]["task_instances"]]
+    assert sorted(t.map_index for t in mapped if t.task_id == "square") == [0, 1, 2]
+    if api == "v2":
+        assert tis["ok"].operator == "@task"
+    cleared = [TaskInstance.from_json(t) for t in load(api, "clear_dry_run")["body"]["task_instances"]]
+    assert {t.task_id for t in cleared} == {"boom", "never"}
+
+
+@pytest.mark.parametrize("api", VERSIONS)
+def test_logs(api):
+    d = dialect(api)
+    params = d.parse_log(load(api, "log_params")["body"])
+    assert params.end_of_log
+    assert any(l.text.startswith("CONF=") and '"name": "fixture"' in l.text for l in params.lines)
+    assert any(l.group == "start" for l in params.lines) and any(l.group == "end" for l in params.lines)
+    boom = d.parse_log(load(api, "log_boom")["body"])
+    text = "\n".join(t for l in boom.lines for t in l.lines())
+    assert "RuntimeError: example_fail: intentional failure" in text
+    assert "Traceback (most recent call last):" in text
+    assert any(l.level == "error" for l in boom.lines)
+
+
+@pytest.mark.parametrize("api", VERSIONS)
+def test_running_log_chunks_join_without_repeats(api):
+    d = dialect(api)
+    first = load(api, "log_running_first")["body"]
+    nxt = load(api, "log_running_next")["body"]
+    assert first["continuation_token"] and not decode_token(first["continuation_token"])["end_of_log"]
+    if api == "v1":
+        tail = v1_content_text(nxt["content"])
+        assert tail.startswith("\n")  # continuation chunks start with a newline: join raw
+        joined = v1_content_text(first["content"]) + tail
+        lines = [l.text for l in d.parse_log({"content": repr([("h", joined)])}).lines]
+    else:
+        assert header_length(first["content"]) == 4 and header_length(nxt["content"]) == 0
+        lines = [l.text for l in d.parse_log(first).lines + d.parse_log(nxt).lines]
+    ticks = [t for t in lines if t.startswith("tick ")]
+    assert ticks == sorted(set(ticks), key=lambda t: int(t.split()[1]))
+    assert ticks[0] == "tick 1 of 6"
+    finished = d.parse_log(load(api, "log_finished_no_token")["body"])
+    assert finished.end_of_log
+    assert [l.text for l in finished.lines if l.text.startswith("tick ")] == [f"tick {i} of 6" for i in range(1, 7)]
+
+
+ERRORS = [
+    ("v1", "error_404_dag", E.NotFound, "The DAG with dag_id: no_such_dag was not found"),
+    ("v1", "error_trigger_body", E.Invalid, "'None' is not an instance of 'str'"),
+    ("v1", "error_400_param", E.Invalid, "Invalid input for param count"),
+    ("v1", "error_409_duplicate", E.Conflict, "already exists"),
+    ("v1", "error_bad_basic", E.Forbidden, "Forbidden"),
+    ("v1", "error_no_auth", E.Forbidden, "Forbidden"),
+    ("v1", "error_v2_on_airflow2", E.NotAirflow, "URL is probably wrong"),
+    ("v2", "error_404_dag", E.NotFound, "was not found"),
+    ("v2", "error_trigger_body", E.Invalid, "body.logical_date: Field required"),
+    ("v2", "error_400_param", E.Invalid, "Invalid input for param count"),
+    ("v2", "error_409_duplicate", E.Conflict, "Unique constraint violation"),
+    ("v2", "error_no_auth", E.Unauthorized, "Not authenticated"),
+    ("v2", "error_bad_token", E.Forbidden, "Invalid JWT token"),
+    ("v2", "error_v1_on_airflow3", E.NotFound, "/api/v1 has been removed"),
+    ("v2", "login_wrong_password", E.Unauthorized, "Invalid credentials"),
+    ("v2", "spa_html_200", E.NotAirflow, "login page"),
+]
+
+
+@pytest.mark.parametrize("api, name, cls, text", ERRORS)
+def test_recorded_errors(api, name, cls, text):
+    err = E.error_from_response(as_response(load(api, name)))
+    assert type(err) is cls
+    assert text in err.message
+    assert "\n" not in err.message and len(err.message) <= 300
+
+
+async def test_password_auth_against_recorded_airflow2_gives_a_hint():
+    record = load("v1", "login_token_on_airflow2")
+
+    def handler(request):
+        if request.url.path == "/auth/token":
+            return as_response(record)
+        return httpx.Response(500)
+    auth = Airflow3PasswordAuth("http://airflow.test", "admin", "admin")
+    with pytest.raises(E.Unauthorized) as info:
+        await AirflowClient.connect("http://airflow.test", auth=auth,
+                                    transport=httpx.MockTransport(handler))
+    assert "basic auth" in info.value.message
