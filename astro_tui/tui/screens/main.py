@@ -14,7 +14,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from astro_tui.airflow.errors import ApiError
@@ -24,6 +23,7 @@ from astro_tui.text import clean, safe_text
 from astro_tui.tui.fmt import fmt_duration, fmt_time, run_duration
 from astro_tui.tui.messages import Polled
 from astro_tui.tui.polling import PollLoop
+from astro_tui.tui.screens.actions import ActionsScreen
 from astro_tui.tui.states import ACTIVE_RUN_STATES, state_text
 from astro_tui.tui.widgets.keyed_table import Column, KeyedTable
 from astro_tui.tui.widgets.log_view import LogView
@@ -69,7 +69,7 @@ def ti_key(ti: TaskInstance) -> str:
     return ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
 
 
-class MainScreen(Screen):
+class MainScreen(ActionsScreen):
     BINDINGS = [
         Binding("tab", "next_pane", "Next pane", priority=True),
         Binding("shift+tab", "prev_pane", "Prev pane", priority=True),
@@ -94,6 +94,7 @@ class MainScreen(Screen):
         self.compact = False
         self.follower: LogFollower | None = None
         self._runs_since: datetime | None = None
+        self._want_run: str | None = None
         self.connect_error: BaseException | None = None
 
     # -- layout --------------------------------------------------------------------------------
@@ -241,6 +242,21 @@ class MainScreen(Screen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._follow_cursor(event.data_table)
+
+    def show_run(self, dag_id: str, run_id: str) -> None:
+        """Select `run_id` of `dag_id` as soon as the runs poll sees it (after a trigger)."""
+        self._want_run = run_id
+        self.goto_dag(dag_id)
+        self.select_dag(dag_id)
+        self.polls["runs"].poke()
+        self._pick_wanted_run()
+
+    def _pick_wanted_run(self) -> None:
+        if self._want_run and self._want_run in self.runs:
+            run_id, self._want_run = self._want_run, None
+            self.run_table.select_key(run_id)
+            self.select_run(run_id)
+            self.activate("runs")
 
     def goto_dag(self, dag_id: str) -> None:
         """From the command palette: select a DAG (clearing a filter that hides it)."""
@@ -454,6 +470,7 @@ class MainScreen(Screen):
         self.run_table.sync(rows)
         self.panes["runs"].set_context(dag_id, f"{len(runs)}/{total}" if total > len(runs)
                                        else str(len(runs)))
+        self._pick_wanted_run()
         if self.run_id is None or self.run_id not in self.runs:
             self.select_run(self.run_table.cursor_key)
         else:
