@@ -17,17 +17,19 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input
 
 from astro_tui.airflow.errors import ApiError
-from astro_tui.airflow.logs import LogFollower
 from astro_tui.airflow.models import Dag, DagRun, TaskInstance
-from astro_tui.text import clean, safe_text
-from astro_tui.tui.fmt import fmt_duration, fmt_time, run_duration
+from astro_tui.text import clean
+from astro_tui.tui.fmt import fmt_duration
 from astro_tui.tui.messages import Polled
 from astro_tui.tui.polling import PollLoop
 from astro_tui.tui.screens.actions import ActionsScreen
-from astro_tui.tui.states import ACTIVE_RUN_STATES, state_text
-from astro_tui.tui.widgets.keyed_table import Column, KeyedTable
+from astro_tui.tui.states import ACTIVE_RUN_STATES
+from astro_tui.tui.widgets.keyed_table import KeyedTable
 from astro_tui.tui.widgets.log_view import LogView
 from astro_tui.tui.widgets.pane import Pane
+from astro_tui.tui.widgets.rows import (
+    DAG_COLUMNS, RUN_COLUMNS, TASK_COLUMNS, dag_row, run_row, ti_key, ti_row,
+)
 from astro_tui.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -38,36 +40,6 @@ PANES = ("dags", "runs", "tasks", "log")
 DEBOUNCE = 0.25
 # How many recent runs (all DAGs) give each DAG its "last run" state on a full refresh.
 LATEST_RUNS_WINDOW = 1000
-
-DAG_COLUMNS = [
-    Column("dag_id", "DAG", 30),
-    Column("last", "Last run", 17),
-    Column("paused", "Paused", 6),
-    Column("schedule", "Schedule", 24),
-    Column("next", "Next run", 14),
-    Column("tags", "Tags", 20),
-]
-RUN_COLUMNS = [
-    Column("state", "State", 17),
-    Column("run_id", "Run id", 40),
-    Column("type", "Type", 9),
-    Column("when", "Logical/after", 14),
-    Column("start", "Started", 14),
-    Column("duration", "Duration", 9),
-]
-TASK_COLUMNS = [
-    Column("task_id", "Task", 28),
-    Column("map", "Map", 4),
-    Column("state", "State", 17),
-    Column("try", "Try", 5),
-    Column("duration", "Duration", 9),
-    Column("operator", "Operator", 22),
-]
-
-
-def ti_key(ti: TaskInstance) -> str:
-    return ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-
 
 class MainScreen(ActionsScreen):
     BINDINGS = [
@@ -92,7 +64,6 @@ class MainScreen(ActionsScreen):
         self.task_key: str | None = None
         self.active = "dags"
         self.compact = False
-        self.follower: LogFollower | None = None
         self._runs_since: datetime | None = None
         self._want_run: str | None = None
         self.connect_error: BaseException | None = None
@@ -130,7 +101,6 @@ class MainScreen(ActionsScreen):
             "changes": PollLoop(self, "changes", settings.runs_seconds, clock=clock),
             "runs": PollLoop(self, "runs", settings.runs_seconds, clock=clock),
             "tasks": PollLoop(self, "tasks", settings.tasks_seconds, clock=clock),
-            "log": PollLoop(self, "log", settings.log_seconds, clock=clock),
         }
         self.polls["connect"].retarget(self.app.connect)
         self.dag_table.focus()
@@ -163,10 +133,13 @@ class MainScreen(ActionsScreen):
         if not hasattr(self, "polls"):
             return
         for pane in ("runs", "tasks", "log"):
+            poll = self.log_view.poll if pane == "log" else self.polls[pane]
+            if poll is None:
+                continue
             if self._visible(pane):
-                self.polls[pane].resume()
+                poll.resume()
             else:
-                self.polls[pane].pause()
+                poll.pause()
 
     def activate(self, pane: str) -> None:
         self.active = pane
@@ -212,9 +185,11 @@ class MainScreen(ActionsScreen):
             self.polls["connect"].poke()
             return
         self.polls["dags"].poke()
-        for name in ("runs", "tasks", "log"):
+        for name in ("runs", "tasks"):
             if self._visible(name):
                 self.polls[name].poke()
+        if self._visible("log") and self.log_view.poll is not None:
+            self.log_view.poll.poke()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         for name, pane in self.panes.items():
@@ -319,33 +294,7 @@ class MainScreen(ActionsScreen):
         if key == self.task_key:
             return
         self.task_key = key
-        self.follower = None
-        ti = self.tis.get(key) if key else None
-        self.log_view.reset()
-        client = self.client
-        if ti is None or client is None:
-            self.panes["log"].set_context("")
-            self.polls["log"].retarget(None)
-            return
-        follower = LogFollower(
-            client, ti.dag_id, ti.run_id, ti.task_id, ti.try_number or None, ti.map_index,
-            interval=self.app.settings.log_seconds,
-        )
-        self.follower = follower
-        self._retitle_log()
-        self.polls["log"].interval = self.app.settings.log_seconds
-        self.polls["log"].retarget(follower.poll, delay=DEBOUNCE)
-
-    def _retitle_log(self) -> None:
-        f = self.follower
-        if f is None:
-            return
-        ctx = f.task_id if f.map_index < 0 else f"{f.task_id}[{f.map_index}]"
-        if f.try_number:
-            ctx += f" · try {f.try_number}"
-        if f.finished:
-            ctx += " · end of log"
-        self.panes["log"].set_context(ctx)
+        self.log_view.show(self.client, self.tis.get(key) if key else None)
 
     def _tasks_interval(self, run: DagRun | None) -> float | None:
         if run is not None and run.state not in ACTIVE_RUN_STATES and run.state is not None:
@@ -366,8 +315,6 @@ class MainScreen(ActionsScreen):
                 self.panes[pane].add_class("stale")
             if message.key == "connect":
                 self.connect_error = message.error
-            elif message.key == "log" and not self.log_view.entries:
-                self.log_view.reset(f"(log not available: {describe_error(message.error)})")
             self.update_status()
             return
         if pane:
@@ -432,18 +379,7 @@ class MainScreen(ActionsScreen):
         now = self.app.now()
         rows = []
         for dag in sorted(self.dags.values(), key=lambda d: d.dag_id):
-            run = self.latest.get(dag.dag_id)
-            dag_cell = safe_text(dag.dag_id, newline=" ")
-            if dag.has_import_errors:
-                dag_cell = Text("⚠ ", style="bold red") + dag_cell
-            rows.append((dag.dag_id, (
-                dag_cell,
-                state_text(run.state) if run else Text("—", style="dim"),
-                Text("⏸ yes", style="yellow") if dag.is_paused else Text("no", style="dim"),
-                safe_text(dag.schedule or "", max_len=60, newline=" "),
-                Text(fmt_time(dag.next_run, now, self.app.tz)),
-                safe_text(", ".join(dag.tags), max_len=80, newline=" "),
-            )))
+            rows.append((dag.dag_id, dag_row(dag, self.latest.get(dag.dag_id), now, self.app.tz)))
         self.dag_table.sync(rows)
         self._refresh_counts()
 
@@ -456,17 +392,7 @@ class MainScreen(ActionsScreen):
         if runs and _newer(runs[0], self.latest.get(dag_id)) and dag_id in self.dags:
             self.latest[dag_id] = runs[0]
             self._render_dags()
-        rows = [
-            (r.run_id, (
-                state_text(r.state),
-                safe_text(r.run_id, newline=" "),
-                safe_text(r.run_type or "", newline=" "),
-                Text(fmt_time(r.logical_date or r.run_after, now, self.app.tz)),
-                Text(fmt_time(r.start_date, now, self.app.tz)),
-                Text(fmt_duration(run_duration(r.start_date, r.end_date, r.duration, now))),
-            ))
-            for r in runs
-        ]
+        rows = [(r.run_id, run_row(r, now, self.app.tz)) for r in runs]
         self.run_table.sync(rows)
         self.panes["runs"].set_context(dag_id, f"{len(runs)}/{total}" if total > len(runs)
                                        else str(len(runs)))
@@ -489,17 +415,7 @@ class MainScreen(ActionsScreen):
         tis = sorted(tis, key=lambda t: (t.start_date is None, t.start_date or now, t.task_id,
                                          t.map_index))
         self.tis = {ti_key(t): t for t in tis}
-        rows = [
-            (ti_key(t), (
-                safe_text(t.task_id, newline=" "),
-                Text("" if t.map_index < 0 else str(t.map_index)),
-                state_text(t.state),
-                Text(str(t.try_number or 0)),
-                Text(fmt_duration(run_duration(t.start_date, t.end_date, t.duration, now))),
-                safe_text(t.operator or "", newline=" "),
-            ))
-            for t in tis
-        ]
+        rows = [(ti_key(t), ti_row(t, now)) for t in tis]
         self.task_table.sync(rows)
         self._refresh_counts()
         run = self.runs.get(run_id)
@@ -507,21 +423,9 @@ class MainScreen(ActionsScreen):
             self.polls["tasks"].interval = None
         if self.task_key is None or self.task_key not in self.tis:
             self.select_task(self.task_table.cursor_key)
-        elif self.follower is not None and self.follower.finished:
-            ti = self.tis[self.task_key]
-            if (ti.try_number or 0) > (self.follower.try_number or 0):
-                # A retry started: follow the new try.
-                self.task_key = None
-                self.select_task(ti_key(ti))
-
-    def _got_log(self, lines) -> None:
-        self.log_view.add(lines)
-        f = self.follower
-        if f is not None and f.finished and not self.log_view.ended:
-            self.polls["log"].interval = None
-            self.log_view.ended = True
-            self.log_view.note("— end of log —")
-        self._retitle_log()
+        elif not self.log_view.following(self.tis[self.task_key]):
+            # A retry started: follow the new try.
+            self.log_view.show(self.client, self.tis[self.task_key])
 
     def _refresh_counts(self) -> None:
         for name, table in (("dags", self.dag_table), ("tasks", self.task_table)):

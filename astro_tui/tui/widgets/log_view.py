@@ -12,8 +12,12 @@ from collections.abc import Iterable
 from textual.binding import Binding
 from textual.widgets import Log
 
-from astro_tui.airflow.models import LogLine
+from astro_tui.airflow.errors import ApiError
+from astro_tui.airflow.logs import LogFollower
+from astro_tui.airflow.models import LogLine, TaskInstance
 from astro_tui.text import clean
+from astro_tui.tui.messages import Polled
+from astro_tui.tui.polling import PollLoop
 
 _MODULE_LOGGER = re.compile(r"^unusual_prefix_[0-9a-f]+_")
 _QUIET_LOGGERS = {"task.stdout", "task.stderr"}
@@ -53,7 +57,11 @@ def format_line(line: LogLine) -> list[str]:
 
 
 class LogView(Log):
-    """Scrollable, tail-following log. Bounded in memory by `max_lines`."""
+    """Scrollable, tail-following log of one task try. Bounded in memory by `max_lines`.
+
+    It owns its poll loop: `show(client, ti)` starts following that try (fetching only new lines,
+    see LogFollower), and polling stops by itself at end of log. `context` is the pane title.
+    """
 
     BINDINGS = [
         Binding("j", "scroll_down", "Down", show=False),
@@ -66,6 +74,75 @@ class LogView(Log):
         super().__init__(max_lines=max_lines, highlight=False, auto_scroll=True, **kwargs)
         self.entries = 0
         self.ended = False
+        self.follower: LogFollower | None = None
+        self.poll: PollLoop | None = None
+        self.interval = 2.0
+        self.debounce = 0.25
+
+    def on_mount(self) -> None:
+        self.interval = self.app.settings.log_seconds  # type: ignore[attr-defined]
+        self.poll = PollLoop(self, "log", self.interval,
+                             clock=self.app.clock)  # type: ignore[attr-defined]
+
+    @property
+    def context(self) -> str:
+        f = self.follower
+        if f is None:
+            return ""
+        ctx = f.task_id if f.map_index < 0 else f"{f.task_id}[{f.map_index}]"
+        if f.try_number:
+            ctx += f" · try {f.try_number}"
+        if f.finished:
+            ctx += " · end of log"
+        return ctx
+
+    def _retitle(self) -> None:
+        pane = self.parent
+        if hasattr(pane, "set_context"):
+            pane.set_context(self.context)  # type: ignore[union-attr]
+
+    def show(self, client, ti: TaskInstance | None) -> None:
+        """Follow the latest try of `ti` (None: show nothing)."""
+        assert self.poll is not None
+        self.reset()
+        if client is None or ti is None:
+            self.follower = None
+            self.poll.retarget(None)
+            self._retitle()
+            return
+        self.follower = LogFollower(
+            client, ti.dag_id, ti.run_id, ti.task_id, ti.try_number or None, ti.map_index,
+            interval=self.interval,
+        )
+        self._retitle()
+        self.poll.interval = self.interval
+        self.poll.retarget(self.follower.poll, delay=self.debounce)
+
+    def following(self, ti: TaskInstance) -> bool:
+        """Whether `ti`'s latest try is the one shown (False once a retry has started)."""
+        f = self.follower
+        return (
+            f is not None and (f.task_id, f.map_index) == (ti.task_id, ti.map_index)
+            and (ti.try_number or 0) <= (f.try_number or 0)
+        )
+
+    def on_polled(self, message: Polled) -> None:
+        message.stop()
+        if self.poll is None or message.generation != self.poll.generation:
+            return
+        if message.error is not None:
+            if not self.entries:
+                err = message.error
+                text = err.message if isinstance(err, ApiError) else str(err)
+                self.reset(f"(log not available: {type(err).__name__}: {text})")
+            return
+        self.add(message.data)
+        f = self.follower
+        if f is not None and f.finished and not self.ended:
+            self.poll.interval = None
+            self.ended = True
+            self.note("— end of log —")
+        self._retitle()
 
     def reset(self, message: str | None = None) -> None:
         self.clear()

@@ -1,0 +1,80 @@
+"""Columns and row cells of the DAG, run and task tables. Every server string goes through the
+sanitizer here; the tables only ever see rich Text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rich.text import Text
+
+from astro_tui.airflow.models import Dag, DagRun, TaskInstance
+from astro_tui.text import safe_text
+from astro_tui.tui.fmt import fmt_duration, fmt_time, run_duration
+from astro_tui.tui.states import state_text
+from astro_tui.tui.widgets.keyed_table import Column
+
+DAG_COLUMNS = [
+    Column("dag_id", "DAG", 30),
+    Column("last", "Last run", 17),
+    Column("paused", "Paused", 6),
+    Column("schedule", "Schedule", 24),
+    Column("next", "Next run", 14),
+    Column("tags", "Tags", 20),
+]
+RUN_COLUMNS = [
+    Column("state", "State", 17),
+    Column("run_id", "Run id", 40),
+    Column("type", "Type", 9),
+    Column("when", "Logical/after", 14),
+    Column("start", "Started", 14),
+    Column("duration", "Duration", 9),
+]
+TASK_COLUMNS = [
+    Column("task_id", "Task", 28),
+    Column("map", "Map", 4),
+    Column("state", "State", 17),
+    Column("try", "Try", 5),
+    Column("duration", "Duration", 9),
+    Column("operator", "Operator", 22),
+]
+
+
+def ti_key(ti: TaskInstance) -> str:
+    return ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+
+
+
+def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: timezone | None) -> tuple:
+    dag_cell = safe_text(dag.dag_id, newline=" ")
+    if dag.has_import_errors:
+        dag_cell = Text("⚠ ", style="bold red") + dag_cell
+    return (
+        dag_cell,
+        state_text(run.state) if run else Text("—", style="dim"),
+        Text("⏸ yes", style="yellow") if dag.is_paused else Text("no", style="dim"),
+        safe_text(dag.schedule or "", max_len=60, newline=" "),
+        Text(fmt_time(dag.next_run, now, tz)),
+        safe_text(", ".join(dag.tags), max_len=80, newline=" "),
+    )
+
+
+def run_row(r: DagRun, now: datetime, tz: timezone | None) -> tuple:
+    return (
+        state_text(r.state),
+        safe_text(r.run_id, newline=" "),
+        safe_text(r.run_type or "", newline=" "),
+        Text(fmt_time(r.logical_date or r.run_after, now, tz)),
+        Text(fmt_time(r.start_date, now, tz)),
+        Text(fmt_duration(run_duration(r.start_date, r.end_date, r.duration, now))),
+    )
+
+
+def ti_row(t: TaskInstance, now: datetime) -> tuple:
+    return (
+        safe_text(t.task_id, newline=" "),
+        Text("" if t.map_index < 0 else str(t.map_index)),
+        state_text(t.state),
+        Text(str(t.try_number or 0)),
+        Text(fmt_duration(run_duration(t.start_date, t.end_date, t.duration, now))),
+        safe_text(t.operator or "", newline=" "),
+    )
