@@ -14,11 +14,11 @@ from astro_tui.tui.states import state_text
 from astro_tui.tui.widgets.keyed_table import Column
 
 DAG_COLUMNS = [
-    Column("dag_id", "DAG", 30),
+    Column("dag_id", "DAG", 28),
     Column("last", "Last run", 17),
     Column("paused", "Paused", 6),
-    Column("schedule", "Schedule", 24),
     Column("next", "Next run", 14),
+    Column("schedule", "Schedule", 24),
     Column("tags", "Tags", 20),
 ]
 RUN_COLUMNS = [
@@ -52,8 +52,8 @@ def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: timezone | None) ->
         dag_cell,
         state_text(run.state) if run else Text("—", style="dim"),
         Text("⏸ yes", style="yellow") if dag.is_paused else Text("no", style="dim"),
-        safe_text(dag.schedule or "", max_len=60, newline=" "),
         Text(fmt_time(dag.next_run, now, tz)),
+        safe_text(dag.schedule or "", max_len=60, newline=" "),
         safe_text(", ".join(dag.tags), max_len=80, newline=" "),
     )
 

@@ -1,0 +1,66 @@
+"""The real TUI against the real Airflow 3: a run triggered elsewhere shows up and finishes in the
+run pane without anyone pressing refresh."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from astro_tui.config import Profile
+from astro_tui.session import open_client
+from astro_tui.tui.app import AstroTuiApp, Settings
+
+pytestmark = pytest.mark.integration
+
+
+async def wait_for(pilot, cond, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        await pilot.pause(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def profile_for(server, monkeypatch) -> Profile:
+    monkeypatch.setenv("ASTRO_TUI_TEST_PASSWORD", server.password)
+    return Profile(name="it", url=server.url, auth="password", username=server.username,
+                   secret="env:ASTRO_TUI_TEST_PASSWORD")
+
+
+async def test_triggered_run_goes_live_to_success_in_the_run_pane(airflow3, monkeypatch):
+    profile = profile_for(airflow3, monkeypatch)
+    settings = Settings(dags_seconds=30, runs_seconds=1, tasks_seconds=1, log_seconds=1)
+    app = AstroTuiApp(lambda: open_client(profile), profile_name="it", settings=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.main
+        await wait_for(pilot, lambda: "example_params" in main.dags, 60, "the DAG list")
+        main.goto_dag("example_params")
+        await wait_for(pilot, lambda: main.dag_id == "example_params", 10, "selection")
+        assert f"Airflow {airflow3.version}" in main.status._last[0]
+
+        # Trigger from outside the app, as a colleague or a schedule would.
+        with airflow3.http_client(timeout=30) as c:
+            c.patch(f"{airflow3.api}/dags/example_params", json={"is_paused": False})
+            r = c.post(f"{airflow3.api}/dags/example_params/dagRuns",
+                       json={"logical_date": None, "conf": {"name": "live", "count": 1}})
+            r.raise_for_status()
+            run_id = r.json()["dag_run_id"]
+
+        seen: set[str] = set()
+
+        def run_state() -> str | None:
+            run = main.runs.get(run_id)
+            if run is not None and run.state:
+                seen.add(run.state)
+            return run.state if run else None
+
+        await wait_for(pilot, lambda: run_state() is not None, 30, "the new run in the run pane")
+        await wait_for(pilot, lambda: run_state() == "success", 120, "the run to succeed")
+        assert seen & {"queued", "running"}, f"states seen: {seen}"
+        # The DAG list's "last run" column followed too, and the table shows the row.
+        assert main.latest["example_params"].run_id == run_id
+        assert run_id in main.run_table._order
+        cells = dict(main.run_table._wanted)[run_id]
+        assert cells[0].plain == "● success"
