@@ -126,7 +126,9 @@ class AirflowClient:
                     continue
                 raise _transport_error(exc, url) from None
             except httpx.TransportError as exc:
-                if attempt < attempts and isinstance(exc, httpx.ConnectError):
+                # A refused connection, or a kept-alive one the server had closed meanwhile.
+                retriable = (httpx.ConnectError, httpx.RemoteProtocolError)
+                if attempt < attempts and isinstance(exc, retriable):
                     await self._sleep(self._delay(attempt))
                     continue
                 raise _transport_error(exc, url) from None
@@ -336,10 +338,31 @@ class AirflowClient:
             TaskInstance.from_json(t) for t in data.get("task_instances") or [] if isinstance(t, dict)
         ]
 
+    async def clear_run(
+        self, dag_id: str, run_id: str, *, dry_run: bool, only_failed: bool = False
+    ) -> list[TaskInstance]:
+        """Clear a whole run so that it runs again (dry run: only list what would be cleared).
+
+        Returns the affected TIs when the server lists them (always for a dry run); a real clear
+        of the whole run answers with the run itself, and then the list is empty."""
+        op = self.dialect.clear_run(dag_id, run_id, dry_run=dry_run, only_failed=only_failed)
+        data = await self._dict(op)
+        return [
+            TaskInstance.from_json(t) for t in data.get("task_instances") or [] if isinstance(t, dict)
+        ]
+
     async def set_task_state(
         self, dag_id: str, run_id: str, task_id: str, state: str, map_index: int = -1
-    ) -> None:
-        await self._json(self.dialect.set_task_state(dag_id, run_id, task_id, state, map_index))
+    ) -> list[TaskInstance]:
+        """Mark one TI; returns the TIs as they are now.
+
+        v2 answers with a TI collection; v1 (2.11.2) answers ``{}`` although its spec promises
+        a reference, so then the TI is read back."""
+        op = self.dialect.set_task_state(dag_id, run_id, task_id, state, map_index)
+        data = await self._json(op)
+        if isinstance(data, dict) and data.get("task_instances"):
+            return [TaskInstance.from_json(t) for t in data["task_instances"] if isinstance(t, dict)]
+        return [await self.get_task_instance(dag_id, run_id, task_id, map_index)]
 
     async def read_log_raw(
         self,

@@ -210,6 +210,14 @@ class Dialect:
     ) -> Op:
         raise NotImplementedError
 
+    def clear_run(self, dag_id: str, run_id: str, *, dry_run: bool, only_failed: bool = False) -> Op:
+        """Clear every task of a run (``dry_run`` defaults to true on the server: always sent).
+
+        A dry run answers with the task instances that would be cleared; a real clear answers
+        with the run (whole-run route) or the cleared task instances (v1 ``only_failed``)."""
+        body = {"dry_run": bool(dry_run), "only_failed": bool(only_failed)}
+        return Op("POST", _run_path(dag_id, run_id, "clear"), json=body)
+
     # -- logs ---------------------------------------------------------------------------------
     def read_log(
         self,
@@ -257,6 +265,24 @@ class DialectV1(Dialect):
             path += (str(map_index),)
         # v1's single-TI PATCH defaults to dry_run=true: say false explicitly.
         return Op("PATCH", path, json={"new_state": state, "dry_run": False})
+
+    def clear_run(self, dag_id: str, run_id: str, *, dry_run: bool, only_failed: bool = False) -> Op:
+        if not only_failed:
+            # v1's body has "dry_run" only (marshmallow rejects unknown keys with a 400).
+            return Op("POST", _run_path(dag_id, run_id, "clear"), json={"dry_run": bool(dry_run)})
+        # "only failed" exists only on clearTaskInstances: every task of the run, failed ones.
+        body = {
+            "dry_run": bool(dry_run),
+            "dag_run_id": run_id,
+            "only_failed": True,
+            "only_running": False,
+            "include_upstream": False,
+            "include_downstream": False,
+            "include_future": False,
+            "include_past": False,
+            "reset_dag_runs": True,
+        }
+        return Op("POST", ("dags", dag_id, "clearTaskInstances"), json=body)
 
     def parse_log(self, payload: Mapping[str, Any]) -> LogChunk:
         text = logs.v1_content_text(payload.get("content"))

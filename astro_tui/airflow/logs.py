@@ -12,7 +12,7 @@ import base64
 import json
 import re
 import zlib
-from typing import Any, AsyncIterator, Iterable, Mapping
+from typing import Any, AsyncIterator, Mapping
 
 from astro_tui.airflow.errors import NotFound
 from astro_tui.airflow.models import LogLine, TERMINAL_TI_STATES, TaskInstance, parse_datetime
@@ -142,6 +142,7 @@ def text_to_lines(text: str) -> list[LogLine]:
 _KNOWN_KEYS = frozenset({"event", "timestamp", "level", "logger", "error_detail", "sources"})
 # TI context keys added by newer releases on every entry: noise on each line, so not extras.
 _HIDDEN_KEYS = frozenset({"ti_id", "dag_id", "task_id", "run_id", "try_number", "map_index", "chan"})
+_SKIP_KEYS = _KNOWN_KEYS | _HIDDEN_KEYS
 
 
 def render_error_detail(detail: Any) -> list[str]:
@@ -184,7 +185,7 @@ def render_error_detail(detail: Any) -> list[str]:
 
 def entry_to_line(entry: Any) -> LogLine:
     """One v2 ``content`` entry (a StructuredLogMessage dict, or a plain string) → LogLine."""
-    if not isinstance(entry, Mapping):
+    if not isinstance(entry, dict):  # JSON objects are dicts (and dict is much faster to test)
         text = "" if entry is None else str(entry)
         first, _, rest = text.partition("\n")
         line = parse_text_line(first)
@@ -202,7 +203,9 @@ def entry_to_line(entry: Any) -> LogLine:
     sources = entry.get("sources")
     if isinstance(sources, list):
         detail.extend(str(s) for s in sources)
-    detail.extend(render_error_detail(entry.get("error_detail")))
+    error_detail = entry.get("error_detail")
+    if error_detail is not None:
+        detail.extend(render_error_detail(error_detail))
     level = entry.get("level")
     if isinstance(level, str):
         level = level.lower()
@@ -210,9 +213,7 @@ def entry_to_line(entry: Any) -> LogLine:
     else:
         level = None
     logger = entry.get("logger")
-    extras = {
-        k: v for k, v in entry.items() if k not in _KNOWN_KEYS and k not in _HIDDEN_KEYS
-    }
+    extras = {k: v for k, v in entry.items() if k not in _SKIP_KEYS}
     return LogLine(
         text=text,
         timestamp=parse_datetime(entry.get("timestamp")),
@@ -396,7 +397,3 @@ class LogFollower:
         self._token = next_token if self.mode == "token" else None
         return entries_to_lines(new), next_token is None
 
-
-def iter_lines(chunks: Iterable[list[LogLine]]) -> Iterable[LogLine]:
-    for chunk in chunks:
-        yield from chunk

@@ -301,3 +301,47 @@ async def test_read_log_uses_json_accept_and_parses():
     assert fake.requests[0].headers["accept"] == "application/json"
     assert fake.requests[0].url.params["map_index"] == "2"
     assert chunk.end_of_log and chunk.lines[0].text == "hi" and chunk.lines[0].level == "info"
+
+
+async def test_clear_run_dry_run_lists_tis_and_real_clear_is_not_retried():
+    fake = FakeAirflow()
+    fake.route("POST", "/api/v2/dags/d/dagRuns/r%2B1/clear",
+               lambda req: jresp(200, {"task_instances": [V2_TI], "total_entries": 1})
+               if body(req)["dry_run"] else jresp(503, {}))
+    async with fake.client() as client:
+        tis = await client.clear_run("d", "r+1", dry_run=True)
+        assert [t.task_id for t in tis] == ["extract"]
+        with pytest.raises(E.ServerError):
+            await client.clear_run("d", "r+1", dry_run=False)
+    assert [body(r) for r in fake.requests] == [{"dry_run": True, "only_failed": False},
+                                               {"dry_run": False, "only_failed": False}]
+
+
+async def test_clear_run_real_answer_is_the_run():
+    fake = FakeAirflow()
+    fake.route("POST", "/api/v1/dags/d/dagRuns/r/clear", dict(V1_RUN, state="queued"))
+    async with fake.client("2.11.2") as client:
+        assert await client.clear_run("d", "r", dry_run=False) == []
+    assert body(fake.requests[0]) == {"dry_run": False}
+
+
+async def test_set_task_state_v1_empty_answer_reads_the_ti_back():
+    fake = FakeAirflow()
+    fake.route("PATCH", "/api/v1/dags/d/dagRuns/r/taskInstances/g.t", {})  # what 2.11.2 sends
+    fake.route("GET", "/api/v1/dags/d/dagRuns/r/taskInstances/g.t",
+               dict(V2_TI, task_id="g.t", state="failed"))
+    async with fake.client("2.11.2") as client:
+        tis = await client.set_task_state("d", "r", "g.t", "failed")
+    assert [(t.task_id, t.state) for t in tis] == [("g.t", "failed")]
+    assert body(fake.requests[0]) == {"new_state": "failed", "dry_run": False}
+    assert [r.method for r in fake.requests] == ["PATCH", "GET"]
+
+
+async def test_set_task_state_v2_collection():
+    fake = FakeAirflow()
+    fake.route("PATCH", "/api/v2/dags/d/dagRuns/r/taskInstances/t",
+               {"task_instances": [dict(V2_TI, task_id="t", state="success")], "total_entries": 1})
+    async with fake.client() as client:
+        tis = await client.set_task_state("d", "r", "t", "success")
+    assert [(t.task_id, t.state) for t in tis] == [("t", "success")] and len(fake.requests) == 1
+    assert fake.requests[0].url.params["update_mask"] == "new_state"

@@ -107,3 +107,19 @@ def test_task_instances_paging():
 def test_health_paths():
     assert V1.health_paths == ("/api/v1/health", "/health")
     assert V2.health_paths == ("/api/v2/monitor/health",)
+
+
+def test_clear_run_bodies():
+    v2 = V2.clear_run("d", "r", dry_run=True)
+    assert v2.method == "POST" and v2.path == ("dags", "d", "dagRuns", "r", "clear")
+    assert v2.json == {"dry_run": True, "only_failed": False} and not v2.retry
+    assert V2.clear_run("d", "r", dry_run=False, only_failed=True).json == {
+        "dry_run": False, "only_failed": True}
+    v1 = V1.clear_run("d", "r", dry_run=False)
+    assert v1.path == ("dags", "d", "dagRuns", "r", "clear") and v1.json == {"dry_run": False}
+    # v1's run-clear body has no only_failed: that option goes through clearTaskInstances.
+    v1f = V1.clear_run("d", "r", dry_run=True, only_failed=True)
+    assert v1f.path == ("dags", "d", "clearTaskInstances") and not v1f.retry
+    assert v1f.json["dag_run_id"] == "r" and v1f.json["only_failed"] is True
+    assert v1f.json["reset_dag_runs"] is True and v1f.json["dry_run"] is True
+    assert "task_ids" not in v1f.json
