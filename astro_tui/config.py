@@ -33,6 +33,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from astro_tui.airflow.urls import normalize_root_url
+
 AUTH_KINDS = ("token", "basic", "password", "none")
 SECRET_TIMEOUT = 10.0
 CONFIG_ENV = "ASTRO_TUI_CONFIG"
@@ -139,35 +141,28 @@ def resolve_secret(source: str | None, *, env: Mapping[str, str] | None = None,
 # --- URLs ---------------------------------------------------------------------------------------
 
 _HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_API_PATH = re.compile(r"/api/v[12](?:/|$)")
 
 
 def normalize_url(url: str) -> str:
     """Deployment URL (no scheme, /api/v1|v2[/…], /home, trailing /, ?query, #fragment all OK)
-    -> ``scheme://host[:port][/path]`` without trailing slash. No scheme means https://."""
+    -> ``scheme://host[:port][/path]`` without trailing slash. No scheme means https://.
+    The one implementation is the API layer's; here errors become ConfigError, and a URL with
+    credentials in it is refused (they belong in the profile's secret)."""
     raw = str(url).strip()
     if not raw:
         raise ConfigError("the Airflow URL is empty")
-    parts = urlsplit(raw if _HAS_SCHEME.match(raw) else "https://" + raw.lstrip("/"))
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ConfigError(f"unsupported URL scheme {scheme!r}: use https:// (or http:// locally)")
     try:
-        host, port = parts.hostname, parts.port
+        parts = urlsplit(raw if _HAS_SCHEME.match(raw) else "https://" + raw.lstrip("/"))
+        has_credentials = parts.username is not None or parts.password is not None
+        parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise ConfigError("the Airflow URL has an invalid port") from None
-    if not host:
-        raise ConfigError("the Airflow URL has no host name")
-    if parts.username is not None or parts.password is not None:
+    if has_credentials:
         raise ConfigError("the Airflow URL must not contain credentials; use auth/username/secret")
-    path = parts.path
-    if match := _API_PATH.search(path):
-        path = path[: match.start()]
-    path = path.rstrip("/")
-    if path.endswith("/home"):
-        path = path[: -len("/home")].rstrip("/")
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
-    return f"{scheme}://{netloc}{path}"
+    try:
+        return normalize_root_url(raw)
+    except ValueError as exc:
+        raise ConfigError(f"bad Airflow URL: {exc}") from None
 
 
 def is_loopback_host(host: str | None) -> bool:

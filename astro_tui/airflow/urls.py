@@ -8,6 +8,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 __all__ = ["normalize_root_url", "quote_segment"]
 
 _TAIL_RE = re.compile(r"(?:/home|/api/v[12])$", re.IGNORECASE)
+_API_PATH = re.compile(r"/api/v[12](?:/|$)", re.IGNORECASE)
 
 
 def normalize_root_url(url: str) -> str:
@@ -15,7 +16,8 @@ def normalize_root_url(url: str) -> str:
 
     Strips a query string and fragment, user info (credentials belong in the profile, not in a
     URL that ends up in titles and error messages), trailing slashes, ``/home``, ``/api/v1`` and
-    ``/api/v2``. A URL without a scheme gets ``https://`` (Astro's ``webServerAirflowApiUrl``).
+    ``/api/v2`` (and anything after them). A URL without a scheme gets ``https://`` (Astro's
+    ``webServerAirflowApiUrl``).
     """
     url = url.strip()
     if not url:
@@ -32,7 +34,10 @@ def normalize_root_url(url: str) -> str:
         netloc = f"[{netloc}]"
     if parts.port is not None:
         netloc = f"{netloc}:{parts.port}"
-    path = parts.path.rstrip("/")
+    path = parts.path
+    if match := _API_PATH.search(path):  # a pasted endpoint URL: keep what is before /api/vN
+        path = path[: match.start()]
+    path = path.rstrip("/")
     while True:
         stripped = _TAIL_RE.sub("", path).rstrip("/")
         if stripped == path:
