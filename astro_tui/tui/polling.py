@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from functools import partial
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -122,8 +123,10 @@ class PollLoop:
         self._timer = None
         if self._fetch is None or self.paused or self.busy:
             return
+        # A callable, not a coroutine: if the app closes before the worker starts, no coroutine
+        # is left un-awaited.
         self._worker = self.owner.run_worker(
-            self._run(self._fetch, self.generation),
+            partial(self._run, self._fetch, self.generation),
             group=f"poll-{self.key}",
             exit_on_error=False,
         )
