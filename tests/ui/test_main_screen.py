@@ -233,3 +233,26 @@ async def test_command_palette_jumps_to_a_dag():
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.main.dag_table.cursor_key == "example_taskgroup",
                        what="palette jump")
+
+
+async def test_polling_continues_under_a_modal_and_hidden_panes_do_not_poll():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(80, 24)) as pilot:  # compact: only the DAG pane is visible
+        await loaded(pilot, app)
+        main = app.main
+        await pilot.press("question_mark")  # help is a modal on top of the main screen
+        fake.add_run("example_cron", "scheduled__2026-11-25T06:30:00+00:00", "running",
+                     "2026-11-25T06:30:00Z")
+        await wait_for(pilot, lambda: dict(main.dag_table._wanted)["example_cron"][1].plain
+                       == "▶ running", what="a change seen under the modal")
+        await pilot.press("escape")
+        # The runs pane is hidden at 80x24 while the DAG pane is active: it must not poll.
+        assert main.polls["runs"].paused and main.polls["tasks"].paused
+        before = fake.count("/dags/example_biglog/dagRuns")
+        await pilot.pause(0.8)
+        assert fake.count("/dags/example_biglog/dagRuns") == before
+        await pilot.press("tab")  # show the runs pane: it polls again
+        assert not main.polls["runs"].paused
+        await wait_for(pilot, lambda: fake.count("/dags/example_biglog/dagRuns") > before,
+                       what="runs poll after the pane is shown")
