@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
@@ -207,6 +208,12 @@ class AirflowClient:
                 return Health.from_json(data)
         raise last or NotAirflow(f"no health endpoint answered at {self.root_url}")
 
+    async def ping(self) -> None:
+        """One cheap authenticated read (the first DAG), no retries: "is everything working?"
+        Used while the server is down, instead of every pane's full poll."""
+        op = self.dialect.list_dags(offset=0, limit=1)
+        await self._dict(replace(op, retry=False))
+
     async def list_dags(
         self,
         pattern: str | None = None,
@@ -380,6 +387,25 @@ class AirflowClient:
             map_index=map_index, token=token, full_content=full_content,
         )
         return await self._dict(op, timeout=LOG_TIMEOUT)
+
+    async def read_log_body(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        try_number: int,
+        map_index: int = -1,
+        token: str | None = None,
+        full_content: bool = False,
+    ) -> bytes:
+        """The log response body, not decoded: a big log is decoded entry by entry, off the
+        event loop (see ``LogFollower.poll_with`` and ``logs.parse_log_body``)."""
+        op = self.dialect.read_log(
+            dag_id, run_id, task_id, try_number,
+            map_index=map_index, token=token, full_content=full_content,
+        )
+        response = await self._send(op, timeout=LOG_TIMEOUT)
+        return response.content
 
     async def read_log(
         self,

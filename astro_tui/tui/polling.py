@@ -8,6 +8,7 @@ ever in flight, and a slow server simply gets polled less often.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from functools import partial
@@ -18,6 +19,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.worker import Worker
 
+from astro_tui.airflow.errors import Timeout as ApiTimeout
 from astro_tui.tui.messages import Polled
 
 Fetch = Callable[[], Awaitable[Any]]
@@ -33,12 +35,16 @@ class PollLoop:
         interval: float | None,
         *,
         max_backoff: float = 60.0,
+        timeout: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.owner = owner
         self.key = key
         self.interval = interval  # None: fetch once per target, then wait for poke()/retarget()
         self.max_backoff = max_backoff
+        # A poll that takes longer than this is abandoned and counts as a failure (a hung
+        # connection must not freeze a pane for the HTTP client's whole read timeout).
+        self.timeout = timeout
         self.clock = clock
         self.generation = 0
         self.failures = 0
@@ -50,6 +56,7 @@ class PollLoop:
         self._timer: Timer | None = None
         self._worker: Worker | None = None
         self._again = False
+        self._started: float | None = None
 
     # -- control -------------------------------------------------------------------------------
 
@@ -90,9 +97,24 @@ class PollLoop:
     def stop(self) -> None:
         self.retarget(None)
 
+    def restart(self) -> None:
+        """Abandon the request in flight (if any) and poll again now, same target."""
+        if self._fetch is None or self.paused:
+            return
+        if self._worker is not None and self._worker.is_running:
+            self._worker.cancel()
+        self._worker = None
+        self._cancel_timer()
+        self._arm(0)
+
     def age(self) -> float | None:
         """Seconds since the last good answer for the current target (None: none yet)."""
         return None if self.last_ok is None else self.clock() - self.last_ok
+
+    @property
+    def targeted(self) -> bool:
+        """Whether the loop has something to poll."""
+        return self._fetch is not None
 
     @property
     def busy(self) -> bool:
@@ -103,8 +125,16 @@ class PollLoop:
         if self.failures:
             base = self.interval or 5.0
             delay = min(base * (2 ** (self.failures - 1)), self.max_backoff)
-            return delay * random.uniform(0.9, 1.1)
+            delay *= random.uniform(0.9, 1.1)
+            retry_after = getattr(self.last_error, "retry_after", None)  # 429 Retry-After
+            return max(delay, retry_after or 0.0)
         return self.interval
+
+    def in_flight(self) -> float | None:
+        """Seconds the current request has been waiting (None: nothing in flight)."""
+        if self._started is None or not self.busy:
+            return None
+        return self.clock() - self._started
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -132,9 +162,15 @@ class PollLoop:
         )
 
     async def _run(self, fetch: Fetch, generation: int) -> None:
-        started = self.clock()
+        started = self._started = self.clock()
         try:
-            data = await fetch()
+            if self.timeout is None:
+                data = await fetch()
+            else:
+                try:
+                    data = await asyncio.wait_for(fetch(), self.timeout)
+                except asyncio.TimeoutError:
+                    raise ApiTimeout(f"no answer in {self.timeout:.0f} s") from None
         except Exception as error:  # noqa: BLE001 - every failure becomes a state, never a crash
             if generation != self.generation:
                 return

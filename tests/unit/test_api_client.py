@@ -345,3 +345,18 @@ async def test_set_task_state_v2_collection():
         tis = await client.set_task_state("d", "r", "t", "success")
     assert [(t.task_id, t.state) for t in tis] == [("t", "success")] and len(fake.requests) == 1
     assert fake.requests[0].url.params["update_mask"] == "new_state"
+
+
+async def test_ping_is_one_cheap_read_never_retried():
+    from tests.unit.api_fake import FakeAirflow, jresp
+    from astro_tui.airflow import AirflowClient, ServerError, Version
+
+    fake = FakeAirflow()
+    fake.route("GET", r"/api/v2/dags", lambda req: jresp(503, {"detail": "down"}))
+    client = AirflowClient("http://airflow.test", Version.parse("3.3.2"),
+                           transport=fake.transport, attempts=3, backoff=0)
+    with pytest.raises(ServerError):
+        await client.ping()
+    assert len(fake.requests) == 1
+    assert fake.requests[0].url.params["limit"] == "1"
+    await client.aclose()

@@ -95,13 +95,21 @@ class MainScreen(ActionsScreen):
     def on_mount(self) -> None:
         settings = self.app.settings
         clock = self.app.clock
+        def loop(key: str, interval: float, timeout: float, **kw) -> PollLoop:
+            return PollLoop(self, key, interval, clock=clock, timeout=timeout, **kw)
+
         self.polls = {
-            "connect": PollLoop(self, "connect", settings.dags_seconds, clock=clock),
-            "dags": PollLoop(self, "dags", settings.dags_seconds, clock=clock),
-            "changes": PollLoop(self, "changes", settings.runs_seconds, clock=clock),
-            "runs": PollLoop(self, "runs", settings.runs_seconds, clock=clock),
-            "tasks": PollLoop(self, "tasks", settings.tasks_seconds, clock=clock),
+            "connect": loop("connect", settings.dags_seconds, 30),
+            "dags": loop("dags", settings.dags_seconds, 60),
+            "changes": loop("changes", settings.runs_seconds, 20),
+            "runs": loop("runs", settings.runs_seconds, 20),
+            "tasks": loop("tasks", settings.tasks_seconds, 20),
+            # While anything fails or hangs, one cheap request per interval tells when the server
+            # is back, so the panes (whose own polls back off up to 60 s) recover within about
+            # one interval.
+            "probe": loop("probe", settings.runs_seconds, 5, max_backoff=settings.runs_seconds),
         }
+        self.polls["connect"].max_backoff = max(settings.runs_seconds * 2, 10.0)
         self.polls["connect"].retarget(self.app.connect)
         self.dag_table.focus()
         self._apply_layout(self.size.width, self.size.height)
@@ -315,6 +323,8 @@ class MainScreen(ActionsScreen):
                 self.panes[pane].add_class("stale")
             if message.key == "connect":
                 self.connect_error = message.error
+            elif message.key != "probe":
+                self._start_probe()
             self.update_status()
             return
         if pane:
@@ -323,7 +333,29 @@ class MainScreen(ActionsScreen):
         handler(message.data)
         self.update_status()
 
+    def _start_probe(self) -> None:
+        probe = self.polls["probe"]
+        if self.client is not None and not probe.targeted:
+            probe.retarget(self.client.ping, delay=probe.interval or 5.0)
+
+    def _got_probe(self, _data) -> None:
+        """The server answers again: every failing or stuck poll runs now, backoff forgotten."""
+        probe = self.polls["probe"]
+        probe.stop()
+        loops = [p for k, p in self.polls.items() if k not in ("probe", "connect")]
+        if self.log_view.poll is not None:
+            loops.append(self.log_view.poll)
+        for loop in loops:
+            if (loop.in_flight() or 0.0) > (probe.last_duration or 0.0) + 1.0:
+                loop.restart()  # stuck on a connection from before the outage
+            elif loop.failures:
+                loop.failures = 0
+                loop.poke()
+
     def _got_connect(self, client: AirflowClient) -> None:
+        # The poll loops are the retry mechanism here (with backoff, and a probe for recovery):
+        # retries inside the client as well would multiply the load on a struggling server.
+        client.attempts = 1
         self.client = client
         self.connect_error = None
         self.polls["connect"].stop()
@@ -444,13 +476,18 @@ class MainScreen(ActionsScreen):
         text.append(" · ")
         poll = self.polls.get(self.active if self.active in self.polls else "dags")
         dags = self.polls["dags"]
-        failing = next((p for p in (self.polls["connect"], dags, poll) if p and p.failures), None)
+        failing = next((p for p in (self.polls["connect"], dags, poll, self.polls["probe"])
+                        if p and p.failures), None)
         if self.client is None and failing is None:
             text.append("◌ connecting…", style="yellow")
         elif failing is not None:
             err = failing.last_error
             text.append("✖ down: ", style="bold red")
             text.append(describe_error(err), style="red")
+        elif (waiting := max((p.in_flight() or 0.0) for p in self.polls.values())) > 5:
+            text.append(f"◌ slow: waiting {fmt_duration(waiting)} for the server",
+                        style="yellow")
+            self._start_probe()
         elif any(p.last_duration and p.last_duration > 3 for p in self.polls.values()):
             text.append("● slow", style="yellow")
         else:
