@@ -87,6 +87,7 @@ class Airflow3PasswordAuth(httpx.Auth):
         self.__password = password
         self.__token: str | None = None
         self._expires_at: float | None = None
+        self._lifetime = 86400.0  # seconds from login to expiry, measured at each login
         self._generation = 0
         self._locks: dict[int, asyncio.Lock] = {}
         self.refresh_margin = refresh_margin
@@ -124,7 +125,12 @@ class Airflow3PasswordAuth(httpx.Auth):
     def _needs_login(self) -> bool:
         if self.__token is None:
             return True
-        return self._expires_at is not None and self._expires_at - time.time() < self.refresh_margin
+        if self._expires_at is None:
+            return False
+        # Renew ahead of expiry, by at most a fifth of the token's lifetime (a server with
+        # 5-second tokens must not make us log in before every request).
+        margin = min(self.refresh_margin, self._lifetime / 5)
+        return self._expires_at - time.time() < margin
 
     def _login_request(self) -> httpx.Request:
         return httpx.Request(
@@ -151,6 +157,8 @@ class Airflow3PasswordAuth(httpx.Auth):
                 )
             self.__token = token
             self._expires_at = jwt_expiry(token)
+            if self._expires_at is not None:
+                self._lifetime = max(0.0, self._expires_at - time.time())
             self._generation += 1
             self.logins += 1
             return

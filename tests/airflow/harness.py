@@ -170,6 +170,22 @@ class AirflowServer:
         if not keep_home:
             shutil.rmtree(self.home, ignore_errors=True)
 
+    def stop_process(self, name: str) -> None:
+        """Stop one component (e.g. "api-server") and everything it spawned."""
+        rec = next(p for p in self.procs if p["name"] == name)
+        survivors = stop_all([ProcId(rec["pid"], rec["start"])])
+        if survivors:
+            raise HarnessError(f"{name} survived SIGKILL: {survivors}")
+        self.procs.remove(rec)
+
+    def start_process(self, name: str, args: list[str]) -> None:
+        _spawn(self, args, name)
+
+    def restart_process(self, name: str) -> None:
+        args = next(p for p in self.procs if p["name"] == name)["args"]
+        self.stop_process(name)
+        self.start_process(name, args)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
 
@@ -264,7 +280,8 @@ def _spawn(s: AirflowServer, args: list[str], name: str) -> None:
             stdin=subprocess.DEVNULL, cwd=s.home, start_new_session=True,
         )
     pid = proc_id(p.pid)
-    s.procs.append({"name": name, "pid": pid.pid, "start": pid.start, "log": str(log)})
+    s.procs.append({"name": name, "pid": pid.pid, "start": pid.start, "log": str(log),
+                    "args": args})
 
 
 def _wait_ready(s: AirflowServer, expected_dags: set[str], timeout: float) -> None:

@@ -147,13 +147,28 @@ async def test_relogin_only_once_per_request():
     assert a.logins == 2 and len(server.calls("GET")) == 2
 
 
-async def test_proactive_refresh_near_expiry():
-    server = TokenServer(lifetime=30)  # within the 60 s margin
+async def test_proactive_refresh_near_expiry(monkeypatch):
+    import astro_tui.airflow.auth as auth_mod
+
+    server = TokenServer(lifetime=30)
     a = auth()
     async with server.client(auth=a) as client:
         await client.get_run("d", "r")
         await client.get_run("d", "r")
+        assert a.logins == 1  # 30 s left: far from expiry
+        now = time.time()
+        monkeypatch.setattr(auth_mod.time, "time", lambda: now + 26)  # 4 s left: renew first
+        await client.get_run("d", "r")
     assert a.logins == 2
+
+
+async def test_short_lived_tokens_do_not_mean_a_login_per_request():
+    server = TokenServer(lifetime=5)  # a server with [api_auth] jwt_expiration_time = 5
+    a = auth()
+    async with server.client(auth=a) as client:
+        for _ in range(5):
+            await client.get_run("d", "r")
+    assert a.logins == 1
 
 
 async def test_wrong_password_message_has_no_secret():
