@@ -1,4 +1,11 @@
-"""Command line entry point: `astro-tui` opens the TUI."""
+"""Command line entry point: `astro-tui` opens the TUI; subcommands are for scripts.
+
+    astro-tui [--profile P] [--url U] [--read-only]          the TUI
+    astro-tui dags | runs | trigger | status | logs | pause | unpause | profiles …
+
+Exit codes of the subcommands: 0 ok, 1 API or network error, 2 usage or config error, 3 the run
+failed (--wait), 4 timeout, 130 interrupted. See astro_tui/commands/.
+"""
 
 from __future__ import annotations
 
@@ -8,35 +15,81 @@ import sys
 
 from astro_tui import __version__
 
+SUPPRESS = argparse.SUPPRESS
+
+EPILOG = """\
+Each command has --help; --profile, --url, --read-only, --json and --debug go before or after it.
+
+exit codes: 0 ok, 1 API or network error, 2 usage or config error, 3 run failed (--wait),
+4 timeout, 130 interrupted.
+
+Connection, by precedence: flags, then the environment (ASTRO_AIRFLOW_URL + ASTRO_API_TOKEN for
+Astro; AIRFLOW_API_URL + AIRFLOW_USERNAME/AIRFLOW_PASSWORD or AIRFLOW_AUTH_TOKEN for OSS Airflow),
+then the profile file (config.toml in the platformdirs config dir, or ASTRO_TUI_CONFIG).
+"""
+
+
+def _connection_options(p: argparse.ArgumentParser, default: object) -> None:
+    p.add_argument("--profile", default=default, help="name of a profile in the config file")
+    p.add_argument("--url", default=default, help="Airflow base URL (overrides the profile)")
+    p.add_argument("--read-only", action="store_true", default=default if default is SUPPRESS
+                   else None,
+                   help="hide every action that changes Airflow (trigger, pause, clear, mark)"
+                        " and make the commands refuse them")
+
+
+def _output_options(p: argparse.ArgumentParser, default: object) -> None:
+    p.add_argument("--json", action="store_true", default=default,
+                   help="print stable JSON instead of tables")
+    p.add_argument("--debug", action="store_true", default=default,
+                   help="print a (redacted) traceback on errors")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="astro-tui",
         description=(
-            "A terminal UI for Apache Airflow (Astro or OSS, Airflow 2 and 3): a live monitor of "
-            "DAGs, runs, task instances and logs."
+            "A terminal UI for Apache Airflow (Astro or OSS, Airflow 2 and 3): a live monitor of\n"
+            "DAGs, runs, task instances and logs. With a command, it runs headless for scripts."
         ),
-        epilog=(
-            "Connection, by precedence: flags, then the environment (ASTRO_AIRFLOW_URL + "
-            "ASTRO_API_TOKEN for Astro; AIRFLOW_API_URL + AIRFLOW_USERNAME/AIRFLOW_PASSWORD or "
-            "AIRFLOW_AUTH_TOKEN for OSS Airflow), then the profile file (config.toml in the "
-            "platformdirs config dir, or ASTRO_TUI_CONFIG)."
-        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"astro-tui {__version__}")
-    parser.add_argument("--profile", help="name of a profile in the config file")
-    parser.add_argument("--url", help="Airflow base URL (overrides the profile)")
-    parser.add_argument(
-        "--read-only", action="store_true", default=None,
-        help="hide every action that changes Airflow (trigger, pause, clear, mark)",
-    )
+    _connection_options(parser, None)
+    _output_options(parser, False)
+
+    # The same options after the command: SUPPRESS keeps a value given before it.
+    output = argparse.ArgumentParser(add_help=False)
+    _output_options(output, SUPPRESS)
+    common = argparse.ArgumentParser(add_help=False, parents=[output])
+    _connection_options(common, SUPPRESS)
+
+    from astro_tui.commands import add_parsers
+
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    add_parsers(sub, common, output)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     # An SSH drop must end the app, even under wrappers that ignore SIGHUP.
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (2)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+
+    if args.command is not None:
+        from astro_tui.commands.base import run
+
+        return run(args)
+    if args.json:
+        parser.print_usage(sys.stderr)
+        print("astro-tui: error: --json needs a command (dags, runs, trigger, status, logs, ...)",
+              file=sys.stderr)
+        return 2
 
     from astro_tui.config import ConfigError, resolve_profile
 
