@@ -101,12 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from astro_tui.session import open_client
-    from astro_tui.tui.app import AstroTuiApp
+    from astro_tui.tui.app import AstroTuiApp, Settings
 
     app = AstroTuiApp(
         lambda: open_client(profile),
         profile_name=profile.name,
         read_only=profile.read_only,
+        settings=Settings.from_poll_seconds(profile.poll_seconds),
     )
     app.run()
     return app.return_code or 0

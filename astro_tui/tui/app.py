@@ -28,6 +28,14 @@ class Settings:
     log_seconds: float = 2.0  # new lines of a running task's log
     runs_limit: int = 25  # runs shown for the selected DAG
 
+    @classmethod
+    def from_poll_seconds(cls, seconds: float) -> Settings:
+        """A profile's `poll_seconds` (default 5) sets the runs interval; the others scale."""
+        if seconds == 5.0:
+            return cls()
+        return cls(dags_seconds=max(6 * seconds, 1.0), runs_seconds=seconds,
+                   tasks_seconds=0.6 * seconds, log_seconds=0.4 * seconds)
+
 
 class AstroTuiApp(App):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
