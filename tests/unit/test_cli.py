@@ -113,14 +113,16 @@ def test_no_command_opens_the_tui_exactly_as_before(monkeypatch, env, capsys):
     class FakeApp:
         return_code = 0
 
-        def __init__(self, factory, profile_name, read_only):
+        def __init__(self, factory, profile_name, read_only, settings):
             seen.update(profile=profile_name, read_only=read_only)
+            seen["runs_seconds"] = settings.runs_seconds
 
         def run(self):
             seen["ran"] = True
 
     monkeypatch.setattr(app_module, "AstroTuiApp", FakeApp)
-    assert cli.main([]) == 0 and seen == {"profile": "env", "read_only": False, "ran": True}
+    assert cli.main([]) == 0 and seen == {"profile": "env", "read_only": False, "ran": True,
+                                          "runs_seconds": 5.0}
     assert cli.main(["--read-only", "--url", "https://other.test"]) == 0
     assert seen["read_only"] is True
     assert cli.main(["--profile", "nope"]) == 2
