@@ -156,10 +156,10 @@ class FaultProxy:
             return
         if fault == "trickle":
             data = self._raw(resp.status_code, content, out)
-            for i in range(0, len(data), 64):
-                writer.write(data[i:i + 64])
+            for i in range(0, len(data), 256):  # about 1.3 KB/s
+                writer.write(data[i:i + 256])
                 await writer.drain()
-                await asyncio.sleep(0.25)
+                await asyncio.sleep(0.2)
             return
         self._write(writer, resp.status_code, content, out)
 
