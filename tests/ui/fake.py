@@ -42,6 +42,13 @@ class FakeDeployment:
         self.down = False
         self.requests: list[httpx.Request] = []
         self.changed_runs: list[dict] = []  # what `updated_at_gte` polls return next
+        # (method, path fragment) -> (status, body): answer every matching request with an error
+        self.errors: dict[tuple[str, str], tuple[int, Any]] = {}
+        # The task graph the recording does not have (for clear's downstream/upstream).
+        self.downstream: dict[str, dict[str, list[str]]] = {
+            "example_fail": {"ok": ["boom", "never"], "boom": ["never"]},
+        }
+        self.triggered = 0
 
     # -- state changes for tests ---------------------------------------------------------------
 
@@ -68,6 +75,13 @@ class FakeDeployment:
     def count(self, path_part: str, method: str = "GET") -> int:
         return sum(1 for r in self.requests if r.method == method and path_part in r.url.path)
 
+    def writes(self) -> list[httpx.Request]:
+        """Requests that change something. Reads that use POST (the JWT login and the batch
+        `.../list` queries) are not writes."""
+        return [r for r in self.requests if r.method in ("PATCH", "PUT", "DELETE") or (
+            r.method == "POST" and r.url.path != "/auth/token"
+            and not r.url.path.endswith("/list"))]
+
     # -- transport -----------------------------------------------------------------------------
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -83,6 +97,11 @@ class FakeDeployment:
             return httpx.Response(200, text="<html>SPA</html>",
                                   headers={"content-type": "text/html"})
         rest = parts[2:]
+        for (method, part), (status, body) in self.errors.items():
+            if request.method == method and part in path:
+                return _json(status, body)
+        if request.method in ("POST", "PATCH") and rest[-1:] != ["list"]:
+            return self._write(request, rest, params)
         if rest == ["version"]:
             return _json(200, self.version)
         if rest == ["dags"]:
@@ -124,6 +143,80 @@ class FakeDeployment:
             if ti["task_id"] == task_id and ti["map_index"] == map_index:
                 return _json(200, ti)
         return _json(404, {"detail": "TaskInstance not found"})
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def _write(self, request: httpx.Request, rest: list[str], params) -> httpx.Response:
+        body = json.loads(request.content) if request.content else {}
+        method = request.method
+        if method == "PATCH" and len(rest) == 2 and rest[0] == "dags":
+            return self._pause(rest[1], bool(body.get("is_paused")))
+        if method == "POST" and len(rest) == 3 and rest[2] == "dagRuns":
+            return self._trigger(rest[1], body)
+        if method == "POST" and len(rest) == 3 and rest[2] == "clearTaskInstances":
+            return self._clear(rest[1], body["dag_run_id"], body)
+        if method == "POST" and len(rest) == 5 and rest[4] == "clear":
+            return self._clear(rest[1], rest[3], body)
+        if method == "PATCH" and len(rest) == 4 and rest[2] == "dagRuns":
+            run = self.run(rest[1], rest[3])
+            self.set_run_state(rest[1], rest[3], body["state"])
+            return _json(200, run)
+        if method == "PATCH" and len(rest) >= 6 and rest[4] == "taskInstances":
+            map_index = int(params.get("map_index", -1))
+            for ti in self.tis.get(f"{rest[1]} {rest[3]}", []):
+                if ti["task_id"] == rest[5] and ti["map_index"] == map_index:
+                    ti["state"] = body["new_state"]
+                    return _json(200, {"task_instances": [ti], "total_entries": 1})
+            return _json(404, {"detail": "TaskInstance not found"})
+        return _json(404, {"detail": "Not Found"})
+
+    def _pause(self, dag_id: str, paused: bool) -> httpx.Response:
+        dag = next(d for d in self.dags if d["dag_id"] == dag_id)
+        dag["is_paused"] = paused
+        self.details[dag_id]["is_paused"] = paused
+        return _json(200, dag)
+
+    def _trigger(self, dag_id: str, body: dict) -> httpx.Response:
+        if "logical_date" not in body:  # Airflow 3: the key is required (null = now)
+            return _json(422, {"detail": [{"type": "missing", "loc": ["body", "logical_date"],
+                                           "msg": "Field required"}]})
+        conf = body.get("conf") or {}
+        for name, spec in (self.details[dag_id].get("params") or {}).items():
+            kind = (spec.get("schema") or {}).get("type")
+            value = conf.get(name)
+            if name in conf and kind == "integer" and (type(value) is not int):
+                return _json(400, {"detail": f"Invalid input for param {name}: {value!r} is not "
+                                             "of type 'integer'\n\nFailed validating 'type'"})
+        self.triggered += 1
+        run_id = body.get("dag_run_id") or f"manual__2026-11-25T10:10:{self.triggered:02d}+00:00"
+        if any(r["dag_id"] == dag_id and r["dag_run_id"] == run_id for r in self.runs):
+            return _json(409, {"detail": {"reason": "Unique constraint violation",
+                                          "statement": "hidden", "orig_error": "hidden",
+                                          "message": "Serious error when handling your request."}})
+        run = self.add_run(dag_id, run_id, "queued", "2026-11-25T10:10:00Z")
+        run.update(conf=conf, note=body.get("note"), logical_date=body.get("logical_date"),
+                   start_date=None)
+        return _json(200, run)
+
+    def _clear(self, dag_id: str, run_id: str, body: dict) -> httpx.Response:
+        tis = self.tis.get(f"{dag_id} {run_id}", [])
+        wanted = set(body.get("task_ids") or [t["task_id"] for t in tis])
+        graph = self.downstream.get(dag_id, {})
+        for task in list(wanted):
+            if body.get("include_downstream"):
+                wanted |= set(graph.get(task, []))
+            if body.get("include_upstream"):
+                wanted |= {up for up, downs in graph.items() if task in downs}
+        hit = [t for t in tis if t["task_id"] in wanted and (
+            not body.get("only_failed") or t["state"] in ("failed", "upstream_failed"))]
+        if body.get("dry_run", True):
+            return _json(200, {"task_instances": hit, "total_entries": len(hit)})
+        for ti in hit:
+            ti.update(state=None, end_date=None)
+        self.set_run_state(dag_id, run_id, "queued")
+        if "include_downstream" not in body:  # the whole-run route answers with the run
+            return _json(200, self.run(dag_id, run_id))
+        return _json(200, {"task_instances": hit, "total_entries": len(hit)})
 
     @property
     def transport(self) -> httpx.MockTransport:

@@ -26,6 +26,14 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Data", [
         ("r", "refresh now"),
     ]),
+    ("Change", [
+        ("t", "trigger the DAG; on a run: re-run its conf"),
+        ("Ctrl+S", "in the conf editor: send the trigger"),
+        ("p", "pause / unpause the DAG"),
+        ("c", "clear the task or run, after a dry run"),
+        ("m", "mark the task or run success / failed"),
+        ("", "(all hidden in read-only mode)"),
+    ]),
     ("App", [
         ("?", "this help"),
         ("q", "quit"),
