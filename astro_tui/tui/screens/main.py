@@ -43,9 +43,10 @@ LATEST_RUNS_WINDOW = 1000
 
 class MainScreen(ActionsScreen):
     BINDINGS = [
-        Binding("tab", "next_pane", "Next pane", priority=True),
-        Binding("shift+tab", "prev_pane", "Prev pane", priority=True),
-        Binding("escape", "back", "Back"),
+        # Always the same, and in the help: kept out of the footer so 80 columns fit the rest.
+        Binding("tab", "next_pane", "Next pane", priority=True, show=False),
+        Binding("shift+tab", "prev_pane", "Prev pane", priority=True, show=False),
+        Binding("escape", "back", "Back", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("r", "refresh", "Refresh"),
     ]
