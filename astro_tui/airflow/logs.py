@@ -1,21 +1,35 @@
-"""Task logs: v1 text (a Python repr of ``[(host, text)]``), v2 structured entries, continuation
-tokens, and :class:`LogFollower`, which tails a running try without ever showing a line twice.
+"""Task logs: continuation tokens, :class:`LogFollower` (tails a running try without ever showing
+a line twice) and the Airflow UI address of a try's log. The payload parsers live in
+:mod:`astro_tui.airflow.log_parse` and are re-exported here.
 
 Pure asyncio; no Textual.
 """
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import base64
 import json
-import re
 import zlib
-from typing import Any, AsyncIterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
+from typing import Any, AsyncIterator, Mapping, TypeVar
+from urllib.parse import urlencode
 
-from astro_tui.airflow.errors import NotFound
-from astro_tui.airflow.models import LogLine, TERMINAL_TI_STATES, TaskInstance, parse_datetime
+from astro_tui.airflow.errors import NotAirflow, NotFound
+from astro_tui.airflow.log_body import LogBody, parse_log_body
+from astro_tui.airflow.log_parse import (
+    entries_to_lines,
+    entry_to_line,
+    header_length,
+    parse_text_line,
+    render_error_detail,
+    text_to_lines,
+    v1_content_chunks,
+    v1_content_text,
+)
+from astro_tui.airflow.models import LogLine, TERMINAL_TI_STATES, TaskInstance
+from astro_tui.airflow.urls import quote_segment
 
 __all__ = [
     "v1_content_text",
@@ -27,8 +41,12 @@ __all__ = [
     "entries_to_lines",
     "render_error_detail",
     "header_length",
+    "parse_log_body",
+    "ui_log_url",
     "LogFollower",
 ]
+
+T = TypeVar("T")
 
 # -- continuation tokens (itsdangerous URLSafeSerializer, read without verifying) -------------
 
@@ -57,196 +75,35 @@ def v1_end_of_log(token: str | None) -> bool:
     return bool(data and data.get("end_of_log"))
 
 
-# -- v1 text ----------------------------------------------------------------------------------
+# -- the Airflow UI --------------------------------------------------------------------------
 
 
-def v1_content_text(content: Any) -> str:
-    """v1 ``content`` is ``repr([(host, text), ...])``: return the joined texts.
+def ui_log_url(
+    root_url: str,
+    major: int,
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    map_index: int = -1,
+    try_number: int | None = None,
+) -> str:
+    """The address of a try's log in the Airflow web UI (what a colleague can open).
 
-    Falls back to the raw string when it is not such a literal (some handlers, old versions).
+    Airflow 3: ``/dags/D/runs/R/tasks/T[/mapped/I]?try_number=N`` (the log is the default tab).
+    Airflow 2: the grid view with the task selected and its "logs" tab open.
     """
-    if content is None:
-        return ""
-    if isinstance(content, list):
-        parsed: Any = content
-    elif isinstance(content, str):
-        stripped = content.lstrip()
-        if not stripped.startswith(("[", "(")):
-            return content
-        try:
-            parsed = ast.literal_eval(stripped)
-        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-            return content
-    else:
-        return str(content)
-    if isinstance(parsed, tuple):
-        parsed = [parsed]
-    if not isinstance(parsed, list):
-        return content if isinstance(content, str) else str(parsed)
-    texts = []
-    for item in parsed:
-        if isinstance(item, (list, tuple)) and len(item) >= 2:
-            texts.append(str(item[1]))
-        elif isinstance(item, str):
-            texts.append(item)
-    return "\n".join(texts)
-
-
-_LEVELS = "DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|EXCEPTION"
-_LINE_RE = re.compile(
-    r"^\s*(?:\[(?P<ts>[^\]]{10,40})\]\s*)?(?:\{(?P<src>[^}]*)\}\s*)?"
-    rf"(?P<level>{_LEVELS})\s+-\s?(?P<msg>.*)$"
-)
-_TS_ONLY_RE = re.compile(r"^\[(?P<ts>\d{4}-\d\d-\d\d[T ][^\]]{5,35})\]\s?(?P<msg>.*)$")
-_LEVEL_NAMES = {"warn": "warning", "fatal": "critical", "exception": "error"}
-
-
-def _group(text: str) -> tuple[str | None, str]:
-    if text.startswith("::group::"):
-        return "start", text[len("::group::") :]
-    if text.startswith("::endgroup::"):
-        return "end", text[len("::endgroup::") :]
-    return None, text
-
-
-def parse_text_line(line: str) -> LogLine:
-    """A classic Airflow text line ``[ts] {file.py:12} INFO - message`` → LogLine."""
-    line = line.rstrip("\r")
-    match = _LINE_RE.match(line)
-    if match is None:
-        ts_match = _TS_ONLY_RE.match(line)
-        if ts_match is not None and (ts := parse_datetime(ts_match["ts"])) is not None:
-            return LogLine(text=line, timestamp=ts)
-        group, text = _group(line.strip()) if "::" in line else (None, line)
-        return LogLine(text=text if group else line, group=group)  # type: ignore[arg-type]
-    level = match["level"].lower()
-    level = _LEVEL_NAMES.get(level, level)
-    group, text = _group(match["msg"])
-    return LogLine(
-        text=text,
-        timestamp=parse_datetime(match["ts"]) if match["ts"] else None,
-        level=level,
-        logger=match["src"] or None,
-        group=group,  # type: ignore[arg-type]
-    )
-
-
-def text_to_lines(text: str) -> list[LogLine]:
-    if not text:
-        return []
-    return [parse_text_line(line) for line in text.split("\n")]
-
-
-# -- v2 structured entries ----------------------------------------------------------------------
-
-_KNOWN_KEYS = frozenset({"event", "timestamp", "level", "logger", "error_detail", "sources"})
-# TI context keys added by newer releases on every entry: noise on each line, so not extras.
-_HIDDEN_KEYS = frozenset({"ti_id", "dag_id", "task_id", "run_id", "try_number", "map_index", "chan"})
-_SKIP_KEYS = _KNOWN_KEYS | _HIDDEN_KEYS
-
-
-def render_error_detail(detail: Any) -> list[str]:
-    """v2 ``error_detail`` → traceback-like lines (it may also be a pre-rendered string)."""
-    if detail is None:
-        return []
-    if isinstance(detail, str):
-        return detail.splitlines()
-    if isinstance(detail, Mapping):
-        detail = [detail]
-    if not isinstance(detail, list):
-        return [str(detail)]
-    lines: list[str] = []
-    for index, exc in enumerate(detail):
-        if not isinstance(exc, Mapping):
-            lines.append(str(exc))
-            continue
-        if index:
-            lines.append(
-                "The above exception was the direct cause of the following exception:"
-                if exc.get("is_cause")
-                else "During handling of the above exception, another exception occurred:"
-            )
-        frames = exc.get("frames") or []
-        if frames:
-            lines.append("Traceback (most recent call last):")
-        for frame in frames:
-            if isinstance(frame, Mapping):
-                lines.append(
-                    f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}, '
-                    f'in {frame.get("name", "?")}'
-                )
-        exc_type = exc.get("exc_type") or "Exception"
-        exc_value = exc.get("exc_value")
-        lines.append(f"{exc_type}: {exc_value}" if exc_value not in (None, "") else str(exc_type))
-        for note in exc.get("exc_notes") or []:
-            lines.append(str(note))
-    return lines
-
-
-def entry_to_line(entry: Any) -> LogLine:
-    """One v2 ``content`` entry (a StructuredLogMessage dict, or a plain string) → LogLine."""
-    if not isinstance(entry, dict):  # JSON objects are dicts (and dict is much faster to test)
-        text = "" if entry is None else str(entry)
-        first, _, rest = text.partition("\n")
-        line = parse_text_line(first)
-        if rest:
-            return LogLine(
-                line.text, line.timestamp, line.level, line.logger, line.group,
-                tuple(rest.split("\n")),
-            )
-        return line
-    event = entry.get("event")
-    event = "" if event is None else str(event)
-    first, _, rest = event.partition("\n")
-    group, text = _group(first)
-    detail: list[str] = rest.split("\n") if rest else []
-    sources = entry.get("sources")
-    if isinstance(sources, list):
-        detail.extend(str(s) for s in sources)
-    error_detail = entry.get("error_detail")
-    if error_detail is not None:
-        detail.extend(render_error_detail(error_detail))
-    level = entry.get("level")
-    if isinstance(level, str):
-        level = level.lower()
-        level = _LEVEL_NAMES.get(level, level)
-    else:
-        level = None
-    logger = entry.get("logger")
-    extras = {k: v for k, v in entry.items() if k not in _SKIP_KEYS}
-    return LogLine(
-        text=text,
-        timestamp=parse_datetime(entry.get("timestamp")),
-        level=level,
-        logger=None if logger is None else str(logger),
-        group=group,  # type: ignore[arg-type]
-        detail=tuple(detail),
-        extras=extras,
-    )
-
-
-def entries_to_lines(content: Any) -> list[LogLine]:
-    if content is None:
-        return []
-    if isinstance(content, str):  # defensive: a server that sends text
-        return text_to_lines(content)
-    return [entry_to_line(e) for e in content]
-
-
-def header_length(entries: list[Any]) -> int:
-    """Number of leading "log sources" header entries (``::group::`` … ``::endgroup::``) that a v2
-    server puts before the log on calls without a token (2 to 4 entries, version dependent)."""
-    if not entries:
-        return 0
-    first = entries[0]
-    event = first.get("event") if isinstance(first, Mapping) else first
-    if not (isinstance(event, str) and event.startswith("::group::Log message source")):
-        return 0
-    for index, entry in enumerate(entries[:50]):
-        event = entry.get("event") if isinstance(entry, Mapping) else entry
-        if index and isinstance(event, str) and event.startswith("::endgroup::"):
-            return index + 1
-    return 0
+    root = root_url.rstrip("/")
+    if major >= 3:
+        path = "/".join(quote_segment(p) for p in ("dags", dag_id, "runs", run_id, "tasks", task_id))
+        if map_index >= 0:
+            path += f"/mapped/{map_index}"
+        query = f"?{urlencode({'try_number': try_number})}" if try_number else ""
+        return f"{root}/{path}{query}"
+    params: dict[str, Any] = {"dag_run_id": run_id, "task_id": task_id}
+    if map_index >= 0:
+        params["map_index"] = map_index
+    params["tab"] = "logs"
+    return f"{root}/dags/{quote_segment(dag_id)}/grid?{urlencode(params)}"
 
 
 # -- following a running task ----------------------------------------------------------------
@@ -272,6 +129,8 @@ class LogFollower:
 
     The follower finishes when the server says end-of-log *and* the try is over (TI state is
     terminal or a later try exists), so a race between the two checks never loses the last lines.
+
+    ``requests`` and ``bytes_received`` count the log reads and their body sizes.
     """
 
     def __init__(
@@ -296,6 +155,8 @@ class LogFollower:
         self.finished = False
         self.ti: TaskInstance | None = None
         self.requests = 0
+        self.bytes_received = 0
+        self.last_bytes = 0  # body size of the latest log read
         self._token: str | None = None
         self._shown = 0  # v2: entries after the header already returned
         self._started = False  # at least one log read done
@@ -309,8 +170,20 @@ class LogFollower:
         )
 
     async def poll(self) -> list[LogLine]:
+        return await self.poll_with(list)
+
+    async def poll_with(
+        self, sink: Callable[[Iterable[LogLine]], T], *, thread: bool = False
+    ) -> T:
+        """Like :meth:`poll`, but the new lines go to ``sink`` as a lazy iterable, which it must
+        consume entirely; returns what ``sink`` returns.
+
+        With ``thread=True`` decoding the response and ``sink`` run in a worker thread, so a
+        200k-line log neither blocks the event loop nor exists as a list of entries: each entry
+        is decoded, turned into a LogLine and handed over one at a time.
+        """
         if self.finished:
-            return []
+            return sink(())
         ti = await self.client.get_task_instance(
             self.dag_id, self.run_id, self.task_id, self.map_index
         )
@@ -320,22 +193,19 @@ class LogFollower:
             self.try_number = max(current_try, 1)
         try_over = current_try > self.try_number or ti.state in _TRY_OVER
         if not try_over and ti.state in _NOT_STARTED:
-            return []  # the try has not started: nothing to read yet
+            return sink(())  # the try has not started: nothing to read yet
+        token = self._token if self.mode in ("text", "token") else None
         try:
-            if self.mode == "text":
-                lines, end = await self._poll_text()
-            else:
-                lines, end = await self._poll_entries()
+            body: list[Any] = [await self._read(token)]
         except NotFound:
             if not try_over:
-                return []
-            lines, end = [], True
-        if end and try_over:
-            self.finished = True
-            if self._pending:
-                lines.append(parse_text_line(self._pending))
-                self._pending = ""
-        return lines
+                return sink(())
+            body = []
+
+        def work() -> T:
+            return sink(self._digest(body, token, try_over))
+
+        return await asyncio.to_thread(work) if thread else work()
 
     async def follow(self) -> AsyncIterator[list[LogLine]]:
         """Poll until the try is over, yielding each non-empty batch of new lines."""
@@ -348,52 +218,98 @@ class LogFollower:
 
     __aiter__ = follow
 
-    async def _read(self, token: str | None) -> Mapping[str, Any]:
+    async def _read(self, token: str | None) -> bytes | Mapping[str, Any]:
         self.requests += 1
-        return await self.client.read_log_raw(
-            self.dag_id, self.run_id, self.task_id, self.try_number,
-            map_index=self.map_index, token=token,
-        )
+        args = (self.dag_id, self.run_id, self.task_id, self.try_number)
+        read_body = getattr(self.client, "read_log_body", None)
+        if read_body is None:  # a client without raw bodies (test doubles)
+            return await self.client.read_log_raw(*args, map_index=self.map_index, token=token)
+        body = await read_body(*args, map_index=self.map_index, token=token)
+        self.last_bytes = len(body)
+        self.bytes_received += len(body)
+        return body
 
-    async def _poll_text(self) -> tuple[list[LogLine], bool]:
-        payload = await self._read(self._token)
-        text = v1_content_text(payload.get("content"))
-        token = payload.get("continuation_token") or None
+    def _digest(self, holder: list[Any], token: str | None, try_over: bool) -> Iterator[LogLine]:
+        """The new lines of one response (``holder`` is emptied, so the body can be freed as
+        soon as it is decoded). Updates the position as it goes; ends the follow at the end."""
+        if not holder:  # the log does not exist, and the try is over
+            end = True
+        else:
+            if isinstance(holder[0], (bytes, bytearray, str)):
+                try:
+                    body = parse_log_body(holder)  # empties the holder
+                except ValueError as exc:
+                    raise NotAirflow(f"the log response is not Airflow's JSON: {exc}") from None
+            else:
+                payload = holder.pop()
+                body = LogBody(payload.get("content"), payload.get("continuation_token") or None)
+            if self.mode == "text":
+                end = yield from self._text_lines(body)
+            else:
+                end = yield from self._entry_lines(body, token)
+        if end and try_over:
+            self.finished = True
+            if self._pending:
+                pending, self._pending = self._pending, ""
+                yield parse_text_line(pending)
+
+    def _text_lines(self, body: LogBody) -> Iterator[LogLine]:
+        chunks = v1_content_chunks(body.content)  # a big log is decoded piece by piece
+        body.content = None
+        token = body.token
         end = v1_end_of_log(token)
         if token:
             self._token = token
         self._started = True
-        if not text:
-            # Nothing new: the held-back line is complete as far as anyone can tell.
-            lines = [parse_text_line(self._pending)] if self._pending else []
+        first = True
+        for text in chunks:
+            if not text:
+                continue
+            if first:
+                first = False
+                if self._at_boundary and not self._pending and text.startswith("\n"):
+                    text = text[1:]
+                self._at_boundary = False
             if self._pending:
-                self._at_boundary = True
-            self._pending = ""
-            return lines, end
-        if self._at_boundary and not self._pending and text.startswith("\n"):
-            text = text[1:]
-        self._at_boundary = False
-        parts = (self._pending + text).split("\n")
-        self._pending = parts.pop()
-        return [parse_text_line(p) for p in parts], end
+                text = self._pending + text
+                self._pending = ""
+            start = 0
+            find = text.find
+            while (stop := find("\n", start)) >= 0:
+                yield parse_text_line(text[start:stop])
+                start = stop + 1
+            self._pending = text[start:]
+        if first and self._pending:
+            # Nothing new: the held-back line is complete as far as anyone can tell.
+            pending, self._pending = self._pending, ""
+            self._at_boundary = True
+            yield parse_text_line(pending)
+        return end
 
-    async def _poll_entries(self) -> tuple[list[LogLine], bool]:
-        token = self._token if self.mode == "token" else None
-        payload = await self._read(token)
-        content = payload.get("content") or []
-        if isinstance(content, str):
-            content = content.split("\n")
-        next_token = payload.get("continuation_token") or None
+    def _entry_lines(self, body: LogBody, token: str | None) -> Iterator[LogLine]:
+        content = body.content
+        if body.entries is not None:
+            entries: Iterator[Any] = body.entries
+        elif isinstance(content, str):
+            entries = iter(content.split("\n"))
+        else:
+            entries = iter(content or [])
+        body.content = None
+        next_token = body.token
         if token is None:
-            header = header_length(content)
+            head = list(islice(entries, 50))
+            header = header_length(head)
             # The header is shown once, with the first read; later reads skip it.
             start = 0 if not self._started else header + self._shown
-            self._shown += max(0, len(content) - max(start, header))
-            new = content[start:]
+            count = 0
+            for count, entry in enumerate(chain(head, entries), 1):
+                if count > start:
+                    yield entry_to_line(entry)
+            self._shown += max(0, count - max(start, header))
         else:
-            new = content
-            self._shown += len(new)
+            for entry in entries:
+                self._shown += 1
+                yield entry_to_line(entry)
         self._started = True
         self._token = next_token if self.mode == "token" else None
-        return entries_to_lines(new), next_token is None
-
+        return next_token is None

@@ -163,7 +163,8 @@ async def test_403_greys_the_action_out_for_the_session():
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
-async def test_read_only_sends_no_writes_whatever_keys_are_pressed(size):
+async def test_read_only_sends_no_writes_whatever_keys_are_pressed(size, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `s` on the log pane saves a file (a local, allowed write)
     fake = FakeDeployment()
     app = make_app(fake, read_only=True)
     async with app.run_test(size=size) as pilot:

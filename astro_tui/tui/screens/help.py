@@ -26,6 +26,16 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Data", [
         ("r", "refresh now"),
     ]),
+    ("Log pane", [
+        ("f", "follow on / off (G resumes tailing)"),
+        ("[ / ]", "previous / next try"),
+        ("/ then n / N", "search, next / previous match"),
+        ("l", "level filter: all, warning+, error+"),
+        ("w", "wrap long lines"),
+        ("Enter / Space, z", "fold or unfold a group, all groups"),
+        ("s", "save the whole try to a file"),
+        ("y", "copy the Airflow UI log URL (OSC 52)"),
+    ]),
     ("Change", [
         ("t", "trigger the DAG; on a run: re-run its conf"),
         ("Ctrl+S", "in the conf editor: send the trigger"),

@@ -1,16 +1,29 @@
-"""The log pane: a `Log` fed in batches with sanitized, formatted lines.
+"""The log pane: one task try's log, followed live, with folding, level filter, search and wrap.
 
-`Log.write_lines` follows the tail only while the view is at the bottom, so a user who scrolled up
-stays where they are. Never call `write_line` in a loop (one worker per call, textual-notes §b).
+A line-API `ScrollView` over a `LogStore` (log_store.py): rows are rendered on demand from compact
+display strings, so a 200k-line log costs ~30 MB and one screen of rendering, and a 1M-line log
+stays usable (the store keeps the last `max_lines` lines). Each poll's response is decoded and
+formatted in a worker thread (`LogFollower.poll_with(..., thread=True)`), and a big one is handed
+over in 20k-line batches as they are ready: the UI never freezes, and the first screen shows up
+while the rest is still being formatted.
+
+New lines scroll into view only while the view is at the bottom; otherwise the pane's bottom
+border says "N new lines ↓" (G or End goes there). Search uses the pane's input (`/`): matches are
+highlighted, `n`/`N` go to the next/previous one, Enter keeps the search, Esc clears it.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+import time
+from datetime import timezone
 
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.binding import Binding
-from textual.widgets import Log
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from astro_tui.airflow.errors import ApiError
 from astro_tui.airflow.logs import LogFollower
@@ -18,147 +31,363 @@ from astro_tui.airflow.models import LogLine, TaskInstance
 from astro_tui.text import clean
 from astro_tui.tui.messages import Polled
 from astro_tui.tui.polling import PollLoop
+from astro_tui.tui.widgets.log_actions import LogActions
+from astro_tui.tui.widgets.log_render import COMPONENT_CLASSES, line_strip, resolve_styles
+from astro_tui.tui.widgets.log_status import LogStatus
+from astro_tui.tui.widgets.log_store import LineFormatter, LogStore
 
-_MODULE_LOGGER = re.compile(r"^unusual_prefix_[0-9a-f]+_")
-_QUIET_LOGGERS = {"task.stdout", "task.stderr"}
-
-
-def short_logger(name: str) -> str:
-    """"unusual_prefix_<sha>_my_dag" -> "my_dag"; long dotted names -> their last part."""
-    name = _MODULE_LOGGER.sub("", name)
-    if len(name) > 24 and "." in name:
-        name = name.rsplit(".", 1)[1]
-    return name
+SEARCH_PLACEHOLDER = "search the log (Enter keeps it, Esc clears; n/N next/previous)"
 
 
 def format_line(line: LogLine) -> list[str]:
-    """One entry -> display lines: "09:59:37 INFO  logger: text", then indented detail lines.
-    Group markers become "▾ title" (folding comes with the full log viewer); ends are dropped."""
-    if line.group == "end":
-        return []
-    if line.group == "start":
-        return [clean("▾ " + line.text, newline=" ")]
-    if line.timestamp is None and line.level is None:
-        head = line.text  # Airflow 2 text lines already carry time and level
-    else:
-        parts = []
-        if line.timestamp is not None:
-            parts.append(line.timestamp.strftime("%H:%M:%S"))
-        if line.level:
-            parts.append(f"{line.level.upper():<5}")
-        logger = line.logger or ""
-        if logger and logger not in _QUIET_LOGGERS:
-            parts.append(short_logger(logger) + ":")
-        parts.append(line.text)
-        head = " ".join(parts)
-    out = [clean(head, newline=" ")]
-    out.extend("    " + clean(d, newline=" ") for d in line.detail)
-    return out
+    """One entry -> its display lines (UTC times), as the pane shows them."""
+    return LineFormatter(timezone.utc)([line]).texts
 
 
-class LogView(Log):
-    """Scrollable, tail-following log of one task try. Bounded in memory by `max_lines`.
+class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
+    """Scrollable, tail-following log of one task try.
 
-    It owns its poll loop: `show(client, ti)` starts following that try (fetching only new lines,
-    see LogFollower), and polling stops by itself at end of log. `context` is the pane title.
+    It owns its poll loop: `show(client, ti)` starts following that try (fetching only new
+    lines, see LogFollower), and polling stops by itself at end of log. `context` is the pane
+    title; the pane's bottom border shows follow/filter/wrap/search state and "N new lines ↓".
+    """
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = COMPONENT_CLASSES
+    DEFAULT_CSS = """
+    LogView {
+        background: $surface; color: $text; overflow-y: scroll; overflow-x: auto;
+        &:focus { background-tint: $foreground 5%; }
+        & > .log-view--time { color: $text-muted; }
+        & > .log-view--logger { color: $text-muted; }
+        & > .log-view--debug { color: $text-muted; }
+        & > .log-view--info { color: $success; }
+        & > .log-view--warning { color: $warning; }
+        & > .log-view--error { color: $error; text-style: bold; }
+        & > .log-view--warning-text { color: $warning; }
+        & > .log-view--error-text { color: $error; }
+        & > .log-view--critical { color: $text; background: $error; text-style: bold; }
+        & > .log-view--group { color: $accent; text-style: bold; }
+        & > .log-view--note { color: $text-muted; text-style: italic; }
+        & > .log-view--match { background: $warning 35%; }
+        & > .log-view--match-current { background: $warning; color: $background; }
+        & > .log-view--cursor { background: $accent 25%; }
+        & > .log-view--placeholder { color: $text-muted; text-style: italic; }
+        & > .log-view--indicator { color: $accent; text-style: bold; }
+    }
     """
 
     BINDINGS = [
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
-        Binding("g", "scroll_home", "Top", show=False),
-        Binding("G", "scroll_end", "Bottom", show=False),
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("k,up", "cursor_up", "Up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("g,home", "top", "Top", show=False),
+        Binding("G,end", "bottom", "Bottom", show=False),
+        Binding("slash", "search", "Search"),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "prev_match", "Previous match", show=False),
+        Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("l", "cycle_level", "Level"),
+        Binding("w", "toggle_wrap", "Wrap"),
+        Binding("enter,space", "toggle_group", "Fold", show=False),
+        Binding("z", "toggle_all_groups", "Fold all", show=False),
+        Binding("left_square_bracket", "try(-1)", "Previous try", show=False),
+        Binding("right_square_bracket", "try(1)", "Next try", show=False),
+        Binding("s", "save", "Save"),
+        Binding("y", "copy_url", "Copy URL", show=False),
     ]
 
-    def __init__(self, max_lines: int = 500_000, **kwargs) -> None:
-        super().__init__(max_lines=max_lines, highlight=False, auto_scroll=True, **kwargs)
-        self.entries = 0
-        self.ended = False
+    def __init__(self, max_lines: int = 1_000_000, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.store = LogStore(max_lines)
+        self.formatter = LineFormatter()
+        self.client = None
+        self.ti: TaskInstance | None = None
         self.follower: LogFollower | None = None
         self.poll: PollLoop | None = None
         self.interval = 2.0
         self.debounce = 0.25
+        self.follow = True  # the user's `f`: poll for new lines
+        self.ended = False
+        self.entries = 0
+        self.latest_try = 0  # the newest try known (a pinned older try stays shown)
+        self.new_lines = 0  # rows added while the user was scrolled up
+        self.tail = True  # the view follows the end (until the user scrolls up)
+        self.cursor: int | None = None  # line index
+        self.wrap = False
+        self.error: str | None = None
+        self.query = ""
+        self.pattern = None
+        self.matches: list[int] = []
+        self.match_index = -1
+        self._cache: dict[int, Strip] = {}
+        self._styles: dict[str, Style] | None = None
+        self._loading_timer = None
+        self._subtitle: Text | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.interval = self.app.settings.log_seconds  # type: ignore[attr-defined]
+        app = self.app
+        settings = getattr(app, "settings", None)
+        self.interval = settings.log_seconds if settings is not None else 2.0
+        self.formatter = LineFormatter(getattr(app, "tz", None))
         self.poll = PollLoop(self, "log", self.interval,
-                             clock=self.app.clock)  # type: ignore[attr-defined]
+                             clock=getattr(app, "clock", time.monotonic))
+        search = self.search_input
+        if search is not None:
+            search.placeholder = SEARCH_PLACEHOLDER
+            self.watch(search, "value", self._search_changed, init=False)
 
     @property
-    def context(self) -> str:
-        f = self.follower
-        if f is None:
-            return ""
-        ctx = f.task_id if f.map_index < 0 else f"{f.task_id}[{f.map_index}]"
-        if f.try_number:
-            ctx += f" · try {f.try_number}"
-        if f.finished:
-            ctx += " · end of log"
-        return ctx
+    def pane(self):
+        return self.parent if hasattr(self.parent, "set_context") else None
 
-    def _retitle(self) -> None:
-        pane = self.parent
-        if hasattr(pane, "set_context"):
-            pane.set_context(self.context)  # type: ignore[union-attr]
+    @property
+    def search_input(self):
+        return getattr(self.pane, "filter_input", None)
 
-    def show(self, client, ti: TaskInstance | None) -> None:
-        """Follow the latest try of `ti` (None: show nothing)."""
+    @property
+    def lines(self) -> list[str]:
+        """Every display line held (whatever is folded or filtered)."""
+        return self.store.texts
+
+    # -- following -----------------------------------------------------------------------------
+
+    def show(self, client, ti: TaskInstance | None, try_number: int | None = None) -> None:
+        """Follow the latest try of `ti` (or `try_number`); None: show nothing."""
         assert self.poll is not None
-        self.reset()
+        self.client, self.ti = client, ti
+        self._reset()
         if client is None or ti is None:
             self.follower = None
             self.poll.retarget(None)
             self._retitle()
             return
+        self.latest_try = max(ti.try_number or 0, try_number or 0)
         self.follower = LogFollower(
-            client, ti.dag_id, ti.run_id, ti.task_id, ti.try_number or None, ti.map_index,
-            interval=self.interval,
+            client, ti.dag_id, ti.run_id, ti.task_id, try_number or ti.try_number or None,
+            ti.map_index, interval=self.interval,
         )
+        self._loading_timer = self.set_timer(0.4, self._show_loading)
         self._retitle()
         self.poll.interval = self.interval
-        self.poll.retarget(self.follower.poll, delay=self.debounce)
+        self.poll.retarget(self._fetch, delay=self.debounce)
 
     def following(self, ti: TaskInstance) -> bool:
-        """Whether `ti`'s latest try is the one shown (False once a retry has started)."""
+        """Whether `ti` is shown and no try newer than those known has started (a retry)."""
         f = self.follower
         return (
             f is not None and (f.task_id, f.map_index) == (ti.task_id, ti.map_index)
-            and (ti.try_number or 0) <= (f.try_number or 0)
+            and (ti.try_number or 0) <= max(self.latest_try, f.try_number or 0)
         )
+
+    async def _fetch(self):
+        follower, formatter, poll = self.follower, self.formatter, self.poll
+        if follower is None or poll is None or not self.follow:
+            return None
+        generation = poll.generation
+        app = self.app
+
+        def emit(batch) -> None:  # in the worker thread: a big log shows up as it is formatted
+            app.call_from_thread(self._partial, generation, batch)
+
+        return await follower.poll_with(lambda lines: formatter.chunked(lines, emit),
+                                        thread=True)
+
+    def _partial(self, generation: int, batch) -> None:
+        if self.poll is None or generation != self.poll.generation:
+            return
+        self._loaded()
+        self.entries += batch.entries
+        self._append(batch)
+
+    def _reset(self) -> None:
+        level_min = self.store.level_min  # view preferences outlive the task shown
+        self.store = LogStore(self.store.max_lines)
+        self.store.wrap_width = self._wrap_width() if self.wrap else None
+        self.store.level_min = level_min
+        self.formatter = LineFormatter(self.formatter.tz)
+        self.entries = 0
+        self.ended = False
+        self.follow = True
+        self.error = None
+        self.new_lines = 0
+        self.cursor = None
+        self.matches, self.match_index = [], -1
+        self._cache.clear()
+        self._loaded()
+        self._resize_virtual()
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.tail = True  # after the scroll to the top, which looks like the user scrolling up
+        self.refresh()
+
+    def _show_loading(self) -> None:
+        self._loading_timer = None
+        self.loading = True
+
+    def _loaded(self) -> None:
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        if self.loading:
+            self.loading = False
 
     def on_polled(self, message: Polled) -> None:
         message.stop()
         if self.poll is None or message.generation != self.poll.generation:
             return
-        if message.error is not None:
-            if not self.entries:
-                err = message.error
-                text = err.message if isinstance(err, ApiError) else str(err)
-                self.reset(f"(log not available: {type(err).__name__}: {text})")
-            return
-        self.add(message.data)
+        self._loaded()
         f = self.follower
+        if message.error is not None:
+            err = message.error
+            text = err.message if isinstance(err, ApiError) else str(err)
+            self.error = clean(f"{type(err).__name__}: {text}", 200, newline=" ")
+            self._retitle()
+            self.refresh()
+            return
+        self.error = None
+        batch = message.data
+        if batch is not None:
+            self.entries += batch.entries
+            if batch.texts or batch.groups:
+                self._append(batch)
+        if f is not None and f.ti is not None:
+            self.latest_try = max(self.latest_try, f.ti.try_number or 0)
         if f is not None and f.finished and not self.ended:
             self.poll.interval = None
             self.ended = True
-            self.note("— end of log —")
+            self._append(None, note="— end of log —")
         self._retitle()
 
-    def reset(self, message: str | None = None) -> None:
-        self.clear()
-        self.entries = 0
-        self.ended = False
-        if message:
-            self.write_lines([clean(message, newline=" ")])
+    def _append(self, batch, note: str | None = None) -> None:
+        store = self.store
+        at_end = self.tail or not store.rows
+        cursor_at_end = self.cursor is not None and store.rows and self.cursor == store.rows[-1]
+        start, dropped, top = len(store), store.dropped, self._top_line()
+        added = store.note(note) if note is not None else store.extend(batch)
+        for header in store.header_group:  # open groups' line counts changed
+            self._cache.pop(header, None)
+        if added < 0:  # over max_lines: the oldest lines were dropped, every index moved
+            shift = store.dropped - dropped
+            self._cache.clear()
+            if self.cursor is not None:
+                self.cursor = self.cursor - shift if self.cursor >= shift else None
+            if self.pattern is not None:
+                self._research()
+            if not at_end:
+                self.scroll_to(y=store.row_of(max(0, top - shift)), animate=False,
+                               immediate=True)
+        elif self.pattern is not None:
+            self.matches.extend(self._matching(start))
+        self._resize_virtual()
+        if at_end:
+            if cursor_at_end and store.rows:
+                self.cursor = store.rows[-1]
+            self._stick()
+            self.call_after_refresh(self._stick)  # a scrollbar may appear: the end moves
+        elif note is None:
+            self.new_lines += max(added, 0)
+        self.refresh()
 
-    def add(self, lines: Iterable[LogLine]) -> None:
-        batch: list[str] = []
-        for line in lines:
-            batch.extend(format_line(line))
-            self.entries += 1
-        if batch:
-            self.write_lines(batch)
+    # -- geometry ------------------------------------------------------------------------------
 
-    def note(self, message: str) -> None:
-        """A line of our own (not from the server), e.g. "— end of log —"."""
-        self.write_lines([clean(message, newline=" ")])
+    def _wrap_width(self) -> int:
+        return max(10, self.scrollable_content_region.width or self.size.width or 80)
+
+    def _resize_virtual(self) -> None:
+        store = self.store
+        width = 0 if store.wrap_width else store.max_width + 1
+        self.virtual_size = Size(width, len(store.rows))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.wrap and self.store.wrap_width != self._wrap_width():
+            self._rebuild(lambda: self.store.set_view(wrap_width=self._wrap_width()))
+
+    def _stick(self) -> None:
+        if self.tail:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        at_end = new_value >= self.max_scroll_y
+        if at_end:
+            self.tail = True
+            if self.new_lines:
+                self.new_lines = 0
+                self._retitle()
+        elif new_value < old_value:
+            self.tail = False  # the user scrolled up: new lines must not move the view
+
+    def _rebuild(self, change) -> None:
+        """Apply a change that rebuilds the rows, keeping the line at the top (or the cursor)
+        where it was on screen."""
+        store = self.store
+        at_end = self.tail and bool(store.rows)
+        top = int(self.scroll_y)
+        anchor = self.cursor
+        if anchor is None or not (top <= store.row_of(anchor) < top + self.size.height):
+            anchor = store.rows[top] if top < len(store.rows) else None
+        offset = store.row_of(anchor) - top if anchor is not None else 0
+        change()
+        self._cache.clear()
+        self._resize_virtual()
+        if at_end and anchor is None:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif anchor is not None:
+            self.scroll_to(y=max(0, store.row_of(anchor) - offset), animate=False,
+                           immediate=True)
+        self.refresh()
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._cache.clear()
+
+    def _get_styles(self) -> dict[str, Style]:
+        if self._styles is None:
+            self._styles = resolve_styles(self.get_component_rich_style)
+        return self._styles
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        store = self.store
+        if row >= len(store.rows):
+            if row == 0 and (text := self.placeholder()):
+                strip = Strip(Text(text, style=base + self._get_styles()["placeholder"])
+                              .render(self.app.console))
+                return strip.crop_extend(0, width, base)
+            return Strip.blank(width, base)
+        line = store.rows[row]
+        cursor = line == self.cursor and self.has_focus
+        if cursor:  # a background under the line's own colours and search matches
+            base = base + self._get_styles()["cursor"]
+        strip = None if cursor else self._cache.get(line)
+        if strip is None:
+            if len(self._cache) > 2000:
+                self._cache.clear()
+            current = self.match_index >= 0 and self.matches[self.match_index] == line
+            strip = line_strip(store, line, base, self._get_styles(), self.app.console,
+                               self.pattern, current)
+            if not cursor:
+                self._cache[line] = strip
+        start = store.segs[row] * store.wrap_width if store.segs is not None and \
+            store.wrap_width else scroll_x
+        return strip.crop_extend(start, start + width, base)
+
+    def on_focus(self) -> None:
+        self._refresh_cursor()
+
+    def on_blur(self) -> None:
+        self._refresh_cursor()
+
+    def _refresh_cursor(self) -> None:
+        if self.cursor is not None:
+            self.refresh()
