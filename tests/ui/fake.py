@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -237,5 +236,3 @@ def make_app(fake: FakeDeployment, **kwargs):
     return AstroTuiApp(fake.connect, profile_name="test", settings=settings,
                        now=lambda: NOW, tz=timezone.utc, **kwargs)
 
-
-RUN_ID = re.compile(r"manual__\S+")
