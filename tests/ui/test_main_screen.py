@@ -256,3 +256,35 @@ async def test_polling_continues_under_a_modal_and_hidden_panes_do_not_poll():
         assert not main.polls["runs"].paused
         await wait_for(pilot, lambda: fake.count("/dags/example_biglog/dagRuns") > before,
                        what="runs poll after the pane is shown")
+
+
+async def test_focus_changes_do_not_keep_dead_footer_keys_alive():
+    """Textual's Footer recomposes on every focus change and data-binds each new key to itself;
+    without our pruning every dead FooterKey stayed reachable (the soak's RSS growth)."""
+    import gc
+
+    from textual.widgets._footer import FooterKey
+
+    def footer_keys() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, FooterKey))
+
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        for _ in range(4):
+            await pilot.press("tab")
+        await pilot.pause(0.2)
+        before = footer_keys()
+        assert before > 0
+        for _ in range(40):  # each press moves focus to another pane: a new set of bindings
+            await pilot.press("tab")
+            await pilot.pause(0.02)
+        await pilot.pause(0.3)
+        after = footer_keys()
+        footer = app.main.query_one("Footer")
+        watchers = sum(len(v) for v in getattr(footer, "__watchers", {}).values())
+        shown = len(footer.query(FooterKey))
+    assert watchers <= shown + 2, (watchers, shown)
+    assert after <= before * 2, (before, after)

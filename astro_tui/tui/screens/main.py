@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from astro_tui.airflow.errors import ApiError
 from astro_tui.airflow.models import Dag, DagRun, TaskInstance
@@ -24,6 +24,7 @@ from astro_tui.tui.messages import Polled
 from astro_tui.tui.polling import PollLoop
 from astro_tui.tui.screens.actions import ActionsScreen
 from astro_tui.tui.states import ACTIVE_RUN_STATES
+from astro_tui.tui.widgets.footer import Footer
 from astro_tui.tui.widgets.keyed_table import KeyedTable
 from astro_tui.tui.widgets.log_view import LogView
 from astro_tui.tui.widgets.pane import Pane
