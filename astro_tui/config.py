@@ -22,6 +22,7 @@ import re
 import secrets as _secrets
 import shlex
 import signal
+import ssl
 import stat
 import subprocess
 import tomllib
@@ -344,10 +345,20 @@ def config_permission_warning(path: Path | str) -> str | None:
 
 def profile_warnings(profile: Profile) -> list[str]:
     """Non-fatal problems worth showing once: literal secret, TLS off, http opt-in."""
-    checks = [(is_literal_secret(profile.secret), "stores its secret literally; prefer env:VAR"),
-              (not profile.verify_tls, "has TLS verification turned off"),
-              (profile.allow_insecure_http and profile.auth != "none"
-               and profile.url.startswith("http://"), "sends credentials over plain http")]
+    literal = ([f"profile '{profile.name}' stores its secret literally; prefer env:VAR"]
+               if is_literal_secret(profile.secret) else [])
+    return literal + transport_warnings(profile)
+
+
+def transport_warnings(profile: Profile) -> list[str]:
+    """The warnings about the connection itself (TLS verification off, credentials over plain
+    http): worth repeating each time the profile connects. TLS off does not count when the URL
+    is plain http (no TLS) or a ca_bundle keeps verification on (see :func:`tls_verify`)."""
+    plain_http = profile.url.startswith("http://")
+    checks = [(not profile.verify_tls and not profile.ca_bundle and not plain_http,
+               "has TLS verification turned off"),
+              (profile.allow_insecure_http and profile.auth != "none" and plain_http,
+               "sends credentials over plain http")]
     return [f"profile '{profile.name}' {text}" for bad, text in checks if bad]
 
 
@@ -417,5 +428,27 @@ def resolve_profile(cli_url: str | None = None, cli_profile: str | None = None,
         raise ConfigError(f"profile '{profile.name}': {exc}") from None
     if profile.ca_bundle and not os.path.isfile(profile.ca_bundle):
         raise ConfigError(f"profile '{profile.name}': ca_bundle {profile.ca_bundle} is not a file")
+    tls_verify(profile)  # a broken ca_bundle is a config error now, not a traceback later
     check_transport_security(profile)
     return profile
+
+
+def tls_verify(profile: Profile) -> bool | ssl.SSLContext:
+    """What the HTTP client verifies the server with: an SSLContext that trusts only the
+    profile's ``ca_bundle`` (PEM); else ``verify_tls`` (True: the system/certifi CAs, and
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set; False: no verification at all).
+
+    A ca_bundle keeps verification on even with ``verify_tls = false``: naming a CA is the
+    stronger statement. An unreadable or non-PEM bundle is a one-line ConfigError."""
+    if not profile.ca_bundle:
+        return bool(profile.verify_tls)
+    path = profile.ca_bundle
+    try:
+        return ssl.create_default_context(cafile=path)
+    except ssl.SSLError as exc:
+        why = (exc.reason or "").lower().replace("_", " ") or "no PEM certificate in it"
+        raise ConfigError(f"profile '{profile.name}': ca_bundle {path} is not a PEM CA bundle"
+                          f" ({why})") from None
+    except OSError as exc:
+        raise ConfigError(f"profile '{profile.name}': cannot read ca_bundle {path}:"
+                          f" {exc.strerror or exc}") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from astro_tui.airflow.auth import Airflow3PasswordAuth, BasicAuth, BearerAuth
 from astro_tui.airflow.client import AirflowClient
-from astro_tui.config import ConfigError, Profile, resolve_secret
+from astro_tui.config import ConfigError, Profile, resolve_secret, tls_verify
 
 
 async def open_client(profile: Profile) -> AirflowClient:
@@ -13,7 +13,7 @@ async def open_client(profile: Profile) -> AirflowClient:
     Auth kind "password" means basic auth on Airflow 2 and a JWT login on Airflow 3, so the
     version is detected first (the version endpoint needs no credentials in OSS Airflow).
     """
-    verify: bool | str = profile.ca_bundle or profile.verify_tls
+    verify = tls_verify(profile)
     if profile.auth == "password":
         if not profile.username:
             raise ConfigError(f"profile '{profile.name}': auth 'password' needs a username")

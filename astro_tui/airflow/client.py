@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 import httpx
 
-from astro_tui import __version__
 from astro_tui.airflow.dialect import Dialect, Op, dialect_for
 from astro_tui.airflow.errors import (
     ApiError,
@@ -19,9 +19,7 @@ from astro_tui.airflow.errors import (
     NotAirflow,
     RateLimited,
     ServerError,
-    Timeout,
     Unauthorized,
-    Unreachable,
     error_from_response,
     not_airflow,
 )
@@ -35,11 +33,16 @@ from astro_tui.airflow.models import (
     TaskInstance,
     Version,
 )
+from astro_tui.airflow.transport import (
+    DEFAULT_TIMEOUT,
+    make_http,
+    ssl_cause,
+    transport_error,
+)
 from astro_tui.airflow.urls import normalize_root_url, quote_segment
 
 __all__ = ["AirflowClient", "DEFAULT_TIMEOUT", "LOG_TIMEOUT"]
 
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=30.0)
 #: whole logs can be tens of MB and take the server several seconds to assemble
 LOG_TIMEOUT = httpx.Timeout(10.0, read=180.0)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -55,7 +58,7 @@ class AirflowClient:
         version: Version,
         *,
         auth: httpx.Auth | None = None,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         transport: httpx.AsyncBaseTransport | None = None,
         http: httpx.AsyncClient | None = None,
         attempts: int = 3,
@@ -63,7 +66,7 @@ class AirflowClient:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.root_url = normalize_root_url(root_url)
-        self._http = http or _make_http(auth=auth, verify=verify, transport=transport)
+        self._http = http or make_http(auth=auth, verify=verify, transport=transport)
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self._sleep = sleep
@@ -81,13 +84,13 @@ class AirflowClient:
         url: str,
         *,
         auth: httpx.Auth | None = None,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         transport: httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
     ) -> "AirflowClient":
         """Normalize ``url`` to the root, detect the API version, return a ready client."""
         root = normalize_root_url(url)
-        http = _make_http(auth=auth, verify=verify, transport=transport)
+        http = make_http(auth=auth, verify=verify, transport=transport)
         try:
             version = await _detect_version(http, root)
         except BaseException:
@@ -125,14 +128,15 @@ class AirflowClient:
                 if attempt < attempts and isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
                     await self._sleep(self._delay(attempt))
                     continue
-                raise _transport_error(exc, url) from None
+                raise transport_error(exc, url) from None
             except httpx.TransportError as exc:
-                # A refused connection, or a kept-alive one the server had closed meanwhile.
+                # A refused connection, or a kept-alive one the server had closed meanwhile;
+                # never a failed TLS handshake: a bad certificate stays bad.
                 retriable = (httpx.ConnectError, httpx.RemoteProtocolError)
-                if attempt < attempts and isinstance(exc, retriable):
+                if attempt < attempts and isinstance(exc, retriable) and ssl_cause(exc) is None:
                     await self._sleep(self._delay(attempt))
                     continue
-                raise _transport_error(exc, url) from None
+                raise transport_error(exc, url) from None
             if response.status_code in RETRY_STATUSES and attempt < attempts:
                 delay = self._delay(attempt)
                 if response.status_code == 429:
@@ -193,9 +197,9 @@ class AirflowClient:
             try:
                 response = await self._http.get(url, timeout=DEFAULT_TIMEOUT)
             except httpx.TimeoutException as exc:
-                raise _transport_error(exc, url) from None
+                raise transport_error(exc, url) from None
             except httpx.TransportError as exc:
-                raise _transport_error(exc, url) from None
+                raise transport_error(exc, url) from None
             if response.status_code >= 400:
                 last = error_from_response(response)
                 continue
@@ -423,28 +427,6 @@ class AirflowClient:
         return self.dialect.parse_log(payload)
 
 
-def _make_http(
-    *, auth: httpx.Auth | None, verify: bool | str, transport: httpx.AsyncBaseTransport | None
-) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        auth=auth,
-        verify=verify,
-        transport=transport,
-        timeout=DEFAULT_TIMEOUT,
-        follow_redirects=False,
-        headers={"Accept": "application/json", "User-Agent": f"astro-tui/{__version__}"},
-    )
-
-
-def _transport_error(exc: httpx.HTTPError, url: str) -> ApiError:
-    host = httpx.URL(url).host or url
-    if isinstance(exc, httpx.TimeoutException):
-        what = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
-        return Timeout(f"timed out {what} {host}")
-    reason = str(exc) or type(exc).__name__
-    return Unreachable(f"cannot reach {host}: {reason}")
-
-
 async def _detect_version(http: httpx.AsyncClient, root: str) -> Version:
     """``/api/v2/version`` then ``/api/v1/version``; only a JSON body with "version" counts."""
     auth_error: ApiError | None = None
@@ -454,9 +436,9 @@ async def _detect_version(http: httpx.AsyncClient, root: str) -> Version:
         try:
             response = await http.get(url)
         except httpx.TimeoutException as exc:
-            raise _transport_error(exc, url) from None
+            raise transport_error(exc, url) from None
         except httpx.TransportError as exc:
-            raise _transport_error(exc, url) from None
+            raise transport_error(exc, url) from None
         if response.status_code >= 400:
             err = error_from_response(response)
             if isinstance(err, (Unauthorized, Forbidden)):

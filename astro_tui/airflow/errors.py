@@ -17,6 +17,7 @@ import httpx
 __all__ = [
     "ApiError",
     "Unreachable",
+    "TlsError",
     "Timeout",
     "Unauthorized",
     "Forbidden",
@@ -84,6 +85,13 @@ class Unreachable(ApiError):
     """The server could not be reached (DNS, refused connection, TLS failure)."""
 
     kind = "unreachable"
+
+
+class TlsError(Unreachable):
+    """The TLS handshake failed: an untrusted, expired or wrong-host certificate, or a server
+    that does not speak TLS. Retrying does not help; the profile (ca_bundle) or URL must change."""
+
+    kind = "tls"
 
 
 class Timeout(ApiError):

@@ -30,7 +30,7 @@ from astro_tui.airflow.errors import (
     Unreachable,
 )
 from astro_tui.commands.output import dumps, render_table
-from astro_tui.config import ConfigError, Profile, resolve_profile
+from astro_tui.config import ConfigError, Profile, resolve_profile, transport_warnings
 from astro_tui.text import clean, redact
 
 EXIT_OK = 0
@@ -80,6 +80,8 @@ class Ctx:
         #: printed on Ctrl-C, e.g. "the run keeps going"
         self.interrupt_note: str | None = None
         self.progress_shown = False
+        #: the TLS-off / plain-http warnings were shown (once per command)
+        self.transport_warned = False
         self._profile: Profile | None = None
 
     # -- connection --
@@ -107,7 +109,12 @@ class Ctx:
     async def client(self) -> AsyncIterator[Any]:
         from astro_tui import session  # looked up at call time: tests replace open_client
 
-        client = await session.open_client(self.profile)
+        profile = self.profile
+        if not self.transport_warned:
+            self.transport_warned = True
+            for warning in transport_warnings(profile):
+                self.warn(warning)
+        client = await session.open_client(profile)
         try:
             yield client
         finally:

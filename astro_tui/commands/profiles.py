@@ -37,6 +37,7 @@ from astro_tui.config import (
     profile_warnings,
     resolve_profile,
     save_config,
+    tls_verify,
 )
 
 HELP = "list, add, remove or test connection profiles (the config file)"
@@ -246,6 +247,8 @@ async def cmd_add(ctx: Ctx) -> int:
     except ConfigError as exc:
         raise ConfigError(f"profile '{name}': {exc}") from None
     check_transport_security(profile)
+    if profile.ca_bundle:
+        tls_verify(profile)  # refuse a bundle that is missing or not PEM now, not at connect
     if is_literal_secret(secret) and a.secret_source and not typed_secret:
         ctx.warn("a secret given on the command line may stay in your shell history; prefer"
                  " --secret-source env:VAR or cmd:COMMAND")
@@ -274,6 +277,7 @@ async def cmd_test(ctx: Ctx) -> int:
     profile = ctx.profile
     for warning in profile_warnings(profile):
         ctx.warn(warning)
+    ctx.transport_warned = True
     result: dict[str, Any] = {
         "profile": profile.name, "url": profile.url, "auth": profile.auth,
         "username": profile.username, "reachable": False, "version": None, "api": None,
@@ -296,8 +300,7 @@ async def _probe(ctx: Ctx, profile: Profile, result: dict[str, Any]) -> int:
     from astro_tui.airflow.client import AirflowClient
 
     try:
-        probe = await AirflowClient.connect(profile.url, verify=profile.ca_bundle
-                                            or profile.verify_tls)
+        probe = await AirflowClient.connect(profile.url, verify=tls_verify(profile))
     except (Unreachable, Timeout) as exc:
         result["error"] = exc.message
         return EXIT_ERROR

@@ -134,6 +134,84 @@ async def test_get_retried_on_connect_error():
     assert len(calls) == 2
 
 
+def _ssl_failure(err):
+    """A handler that fails as httpx does on a bad handshake: httpx → httpcore → ssl error."""
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        try:
+            raise err
+        except Exception as cause:
+            raise httpx.ConnectError(str(err), request=request) from cause
+    return handler, calls
+
+
+def _cert_error(code, message):
+    import ssl
+
+    err = ssl.SSLCertVerificationError(1, f"[SSL: CERTIFICATE_VERIFY_FAILED] {message}")
+    err.verify_code, err.verify_message, err.reason = code, message, "CERTIFICATE_VERIFY_FAILED"
+    return err
+
+
+@pytest.mark.parametrize("err, words", [
+    (_cert_error(20, "unable to get local issuer certificate"),
+     ["TLS certificate not trusted: airflow.test (unable to get local issuer certificate)",
+      "set ca_bundle in the profile"]),
+    (_cert_error(18, "self-signed certificate"), ["TLS certificate not trusted", "ca_bundle"]),
+    (_cert_error(10, "certificate has expired"), ["TLS certificate of airflow.test has expired"]),
+    (_cert_error(62, "Hostname mismatch, certificate is not valid for 'airflow.test'."),
+     ["is for another host", "check the URL"]),
+], ids=["untrusted", "self-signed", "expired", "hostname"])
+async def test_certificate_failures_are_plain_words_and_not_retried(err, words):
+    handler, calls = _ssl_failure(err)
+    with pytest.raises(E.TlsError) as info:
+        await AirflowClient.connect(ROOT, transport=httpx.MockTransport(handler))
+    assert info.value.kind == "tls" and isinstance(info.value, E.Unreachable)
+    for word in words:
+        assert word in info.value.message
+    assert "_ssl.c" not in info.value.message and "\n" not in info.value.message
+    from astro_tui.airflow import Version
+    handler, calls = _ssl_failure(err)
+    async with AirflowClient(ROOT, Version(3, 3, 2), transport=httpx.MockTransport(handler),
+                             backoff=0) as client:
+        with pytest.raises(E.TlsError):
+            await client.list_dags()  # a read, normally retried on a connect error
+    assert len(calls) == 1
+
+
+async def test_https_to_a_plain_http_server_is_named():
+    import ssl
+
+    err = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")
+    err.reason = "WRONG_VERSION_NUMBER"
+    handler, _ = _ssl_failure(err)
+    with pytest.raises(E.TlsError) as info:
+        await AirflowClient.connect(ROOT, transport=httpx.MockTransport(handler))
+    assert info.value.message == ("TLS handshake with airflow.test failed (wrong version number):"
+                                  " is it really an https server? check the URL's scheme and port")
+
+
+@pytest.mark.parametrize("var, value, words", [
+    ("ALL_PROXY", "socks5://127.0.0.1:1080", "socksio"),
+    ("HTTPS_PROXY", "ftp://bob:hunter2@127.0.0.1:21", "Unknown scheme"),
+])
+async def test_an_unusable_proxy_variable_is_one_line_not_a_crash(monkeypatch, var, value, words):
+    if words == "socksio":
+        try:
+            import socksio  # noqa: F401
+            pytest.skip("socksio is installed: socks proxies work")
+        except ImportError:
+            pass
+    monkeypatch.setenv(var, value)
+    with pytest.raises(E.ApiError) as info:
+        await AirflowClient.connect("https://airflow.test")
+    message = info.value.message
+    assert "proxy set in the environment" in message and words in message
+    assert "hunter2" not in message and "\n" not in message
+
+
 @pytest.mark.parametrize("status", [502, 503, 504, 429])
 async def test_trigger_is_never_retried(status):
     fake = FakeAirflow()

@@ -645,6 +645,10 @@ def test_profiles_add_flag_driven_list_and_remove(env, capsys, monkeypatch):
     (["--name", "p", "--url", "https://x.example.com", "--auth", "basic"], "needs a secret"),
     (["--name", "p", "--url", "http://remote.example.com", "--secret-source", "env:T"],
      "plain http"),
+    (["--name", "p", "--url", "https://x.example.com", "--ca-bundle", "/no/such/ca.pem"],
+     "cannot read ca_bundle /no/such/ca.pem"),
+    (["--name", "p", "--url", "https://x.example.com", "--ca-bundle", __file__],
+     "is not a PEM CA bundle"),
 ])
 def test_profiles_add_refuses_bad_input(env, capsys, monkeypatch, argv, needle):
     monkeypatch.setattr("sys.stdin", io.StringIO(""))

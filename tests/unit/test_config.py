@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import ssl
 import stat
 import time
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
+import certifi
 import pytest
 
 from astro_tui import config as cfg
@@ -27,6 +30,7 @@ from astro_tui.config import (
     resolve_profile,
     resolve_secret,
     save_config,
+    tls_verify,
 )
 
 TOKEN = "tok-9f8e7d6c5b4a"  # a value that must never show up in reprs or messages
@@ -389,6 +393,19 @@ def test_resolve_profile_enforces_transport_and_ca_bundle(
     write(cfg_file, '[profiles.p]\nurl = "https://x"\nca_bundle = "~/no-such-ca.pem"\n')
     with pytest.raises(ConfigError, match="ca_bundle .* is not a file"):
         resolve_profile(env=env)
-    ca = write(tmp_path / "ca.pem", "x")
+    bad = write(tmp_path / "bad.pem", "x")
+    write(cfg_file, f'[profiles.p]\nurl = "https://x"\nca_bundle = "{bad}"\n')
+    with pytest.raises(ConfigError, match=r"^profile 'p': ca_bundle .* is not a PEM CA bundle"):
+        resolve_profile(env=env)
+    ca = write(tmp_path / "ca.pem", Path(certifi.where()).read_text())
     write(cfg_file, f'[profiles.p]\nurl = "https://x"\nca_bundle = "{ca}"\n')
-    assert resolve_profile(env=env).ca_bundle == str(ca)
+    profile = resolve_profile(env=env)
+    assert profile.ca_bundle == str(ca)
+    context = tls_verify(profile)
+    assert isinstance(context, ssl.SSLContext) and context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    # naming a CA keeps verification on, even next to verify_tls = false (and no warning then)
+    assert tls_verify(replace(profile, verify_tls=False)) is not False
+    assert profile_warnings(replace(profile, verify_tls=False)) == []
+    assert tls_verify(replace(profile, ca_bundle=None)) is True
+    assert tls_verify(replace(profile, ca_bundle=None, verify_tls=False)) is False
