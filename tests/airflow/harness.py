@@ -6,6 +6,7 @@ freeze in tests/airflow/requirements/ and reused while that freeze is unchanged.
 
     python -m tests.airflow.harness ensure 3 2        # build (or reuse) the venvs
     python -m tests.airflow.harness up 3 --state F    # start, wait for the DAGs, write state to F
+    python -m tests.airflow.harness up 3 --many-dags 1000 --state F   # + gen_0000..gen_0999
     python -m tests.airflow.harness down --state F    # stop exactly what `up` started
 
 Facts and pitfalls behind the settings below: shared/reference/airflow-local.md.
@@ -36,6 +37,13 @@ from tests.airflow.procs import ProcId, is_alive, proc_id, stop_all
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements"
 DAGS_DIR = HERE.parent / "dags"
+# One file that generates ASTRO_TUI_MANY_DAGS small DAGs (gen_0000, ...), for benchmarks only.
+MANY_DAGS_FILE = HERE.parent / "dags_many" / "example_many.py"
+MANY_DAGS_ENV = "ASTRO_TUI_MANY_DAGS"
+# Extra readiness patience per generated DAG, on top of `timeout`. Measured for 1,000 DAGs on 2
+# busy cores: ready after 16-35 s on Airflow 3.3.2 but 87-146 s on 2.11.2 (see _many_dags_env),
+# so 240 + 300 s leaves Airflow 2 over 3.5x headroom.
+MANY_DAGS_TIMEOUT_PER_DAG = 0.3
 USERNAME = "admin"
 PASSWORD = "admin"
 # The hostile DAG is for tests only; the demo leaves it out.
@@ -126,6 +134,7 @@ class AirflowServer:
     username: str = USERNAME
     password: str = PASSWORD
     procs: list[dict] = field(default_factory=list)  # {"name", "pid", "start", "log"}
+    many_dags: int = 0  # extra generated DAGs (gen_0000, ...) served from MANY_DAGS_FILE
 
     @property
     def api(self) -> str:
@@ -241,7 +250,48 @@ def _server_env(s: AirflowServer) -> dict[str, str]:
             AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL="10",
             AIRFLOW__METRICS__TIMER_UNIT_CONSISTENCY="True",  # pitfall 12
         )
+    if s.many_dags > 0:
+        env.update(_many_dags_env(s.major, s.many_dags))
     env.update(json.loads((home / ".extra_env.json").read_text()))
+    return env
+
+
+def many_dag_ids(n: int) -> set[str]:
+    """The DAG ids that tests/dags_many/example_many.py generates for ASTRO_TUI_MANY_DAGS=n."""
+    return {f"gen_{i:04d}" for i in range(n)}
+
+
+def _many_dags_env(major: int, n: int) -> dict[str, str]:
+    """Settings for a DAG folder with one file defining n DAGs.
+
+    Measured for n=1000 on 2 cores: the file imports in under 1 s and serializes in 1-2 s on
+    both versions. Airflow 3 then writes the DAGs in about 4 s in all. Airflow 2 spends 67-113 s
+    in the one processor job, almost all of it creating 7 FAB permission views per new DAG
+    in SQLite, and with SQLite it parses one file at a time, so the small example files wait
+    behind it. That is far past the 50 s default dag_file_processor_timeout, which would kill the
+    job and start it over. So the import and processor timeouts and stale_dag_threshold (DAGs
+    whose parse looks too old get deactivated) grow with n, and re-parsing waits 600 s instead of
+    5 s (Airflow 2) or 30 s (Airflow 3, which ignores the [scheduler] spelling set above): a
+    1,000-DAG file parsed that often would keep a core busy under a benchmark, and on Airflow 2
+    block every other file each time.
+    """
+    slack = str(max(300, n))  # seconds
+    env = {
+        MANY_DAGS_ENV: str(n),
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": slack,
+    }
+    if major == 3:
+        env.update(
+            AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT=slack,
+            AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD=slack,
+            AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="600",
+        )
+    else:
+        env.update(
+            AIRFLOW__CORE__DAG_FILE_PROCESSOR_TIMEOUT=slack,
+            AIRFLOW__SCHEDULER__STALE_DAG_THRESHOLD=slack,
+            AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="600",
+        )
     return env
 
 
@@ -251,6 +301,8 @@ def _prepare_home(s: AirflowServer, dag_files: list[Path], extra_env: dict[str, 
     (home / "pylib").mkdir()
     for f in dag_files:
         shutil.copy(f, home / "dags" / f.name)
+    if s.many_dags > 0:
+        shutil.copy(MANY_DAGS_FILE, home / "dags" / MANY_DAGS_FILE.name)
     (home / "pylib" / "local_net.py").write_text(
         "def loopback_hostname():\n    return '127.0.0.1'\n"
     )
@@ -284,6 +336,20 @@ def _spawn(s: AirflowServer, args: list[str], name: str) -> None:
                     "args": args})
 
 
+def _all_dag_ids(c: httpx.Client, s: AirflowServer) -> set[str]:
+    """Every DAG id the API lists, page by page (the API caps a page at 100)."""
+    ids: set[str] = set()
+    offset = 0
+    while True:
+        r = c.get(f"{s.api}/dags", params={"limit": 100, "offset": offset})
+        r.raise_for_status()
+        body = r.json()
+        ids |= {d["dag_id"] for d in body["dags"]}
+        offset += len(body["dags"])
+        if not body["dags"] or offset >= body["total_entries"]:
+            return ids
+
+
 def _wait_ready(s: AirflowServer, expected_dags: set[str], timeout: float) -> None:
     """Wait until the API answers with auth and lists every expected DAG."""
     deadline = time.monotonic() + timeout
@@ -293,15 +359,19 @@ def _wait_ready(s: AirflowServer, expected_dags: set[str], timeout: float) -> No
             dead = {p["name"] for p in s.procs} - set(s.alive())
             raise HarnessError(f"Airflow {s.major} process exited early: {sorted(dead)}")
         try:
-            with s.http_client(timeout=10) as c:
+            with s.http_client(timeout=30 if s.many_dags else 10) as c:
                 s.version = c.get(f"{s.api}/version").json()["version"]
                 r = c.get(f"{s.api}/dags", params={"limit": 100})
                 r.raise_for_status()
                 listed = {d["dag_id"] for d in r.json()["dags"]}
+                if s.many_dags > 0 and r.json()["total_entries"] >= len(expected_dags):
+                    # More than one page: read them all, but only once the count may be complete.
+                    listed = _all_dag_ids(c, s)
                 missing = expected_dags - listed
                 if not missing:
                     return
-                last = f"DAGs not parsed yet: {sorted(missing)}"
+                last = (f"DAGs not parsed yet: {sorted(missing)}" if len(missing) <= 20
+                        else f"{len(missing)} DAGs not parsed yet")
         except (httpx.HTTPError, ValueError, KeyError) as e:
             last = f"{type(e).__name__}: {e}"
         time.sleep(1)
@@ -314,15 +384,22 @@ def start(
     include_test_dags: bool = True,
     extra_env: dict[str, str] | None = None,
     timeout: float = 240,
+    many_dags: int = 0,
 ) -> AirflowServer:
-    """Start a real Airflow `major` (3 or 2) on 127.0.0.1 and wait until it lists the DAGs."""
+    """Start a real Airflow `major` (3 or 2) on 127.0.0.1 and wait until it lists the DAGs.
+
+    many_dags=N (> 0) also serves N generated DAGs gen_0000 .. from tests/dags_many/ and waits for
+    them too, with MANY_DAGS_TIMEOUT_PER_DAG more seconds of patience per generated DAG.
+    """
     if major not in (2, 3):
         raise HarnessError(f"unsupported Airflow major version {major}")
+    if many_dags < 0:
+        raise HarnessError(f"many_dags must be >= 0, not {many_dags}")
     venv = ensure_venv(major)
     port, _ = _free_port_pair()
     home = tempfile.mkdtemp(prefix=f"astro-tui-airflow{major}-")
     s = AirflowServer(major=major, url=f"http://127.0.0.1:{port}", port=port, home=home,
-                      venv=str(venv))
+                      venv=str(venv), many_dags=many_dags)
     dag_files = sorted(
         f for f in DAGS_DIR.glob("example_*.py")
         if include_test_dags or f.name not in TEST_ONLY_DAGS
@@ -340,7 +417,8 @@ def start(
                      "-f", "Test", "-l", "Admin", "-e", "admin@example.invalid"], "users-create")
             _spawn(s, ["webserver"], "webserver")
             _spawn(s, ["scheduler", "--skip-serve-logs"], "scheduler")
-        _wait_ready(s, {f.stem for f in dag_files}, timeout)
+        expected = {f.stem for f in dag_files} | many_dag_ids(many_dags)
+        _wait_ready(s, expected, timeout + many_dags * MANY_DAGS_TIMEOUT_PER_DAG)
     except BaseException:
         tail = s.log_tail()
         s.stop(keep_home=False)
@@ -384,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--state", type=Path)
     p_up.add_argument("--demo", action="store_true", help="leave out the test-only DAGs")
     p_up.add_argument("--seed", action="store_true", help="unpause and trigger a few DAGs")
+    p_up.add_argument("--many-dags", type=int, default=0, metavar="N",
+                      help="also serve N generated DAGs gen_0000.. (for benchmarks)")
     p_down = sub.add_parser("down", help="stop a server started by `up`")
     p_down.add_argument("--state", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -393,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
             print(ensure_venv(major))
         return 0
     if args.cmd == "up":
-        server = start(args.major, include_test_dags=not args.demo)
+        server = start(args.major, include_test_dags=not args.demo, many_dags=args.many_dags)
         state = args.state or _default_state(args.major)
         state.write_text(server.to_json())
         if args.seed:
