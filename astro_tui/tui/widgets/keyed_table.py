@@ -53,6 +53,7 @@ class KeyedTable(DataTable):
         self._shown: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
         self.filter_text = ""
+        self._quiet = False  # while True, update_cell's whole-table refresh is skipped
         self.repaints = 0  # cells written since mount: lets tests prove idle refreshes are free
 
     def on_mount(self) -> None:
@@ -130,19 +131,37 @@ class KeyedTable(DataTable):
             return
         self._rebuild(visible)
 
+    def refresh(self, *regions, **kwargs):
+        if getattr(self, "_quiet", False) and not regions and not kwargs:
+            return self
+        return super().refresh(*regions, **kwargs)
+
     def _update_changed(self, visible: list[tuple[str, tuple[Cell, ...]]]) -> None:
+        """Changed cells only; then repaint only their rows. DataTable.update_cell repaints the
+        whole table (and its scroll bars): a ticking duration would rewrite every row."""
         col_keys = [c.key for c in self._columns_spec]
-        for key, cells in visible:
-            old = self._shown.get(key, ())
-            for i, cell in enumerate(cells):
-                if i < len(old) and _same(old[i], cell):
-                    continue
-                try:
-                    self.update_cell(key, col_keys[i], cell)
-                except CellDoesNotExist:
-                    continue
-                self.repaints += 1
-            self._shown[key] = cells
+        changed_rows: list[int] = []
+        self._quiet = True
+        try:
+            for index, (key, cells) in enumerate(visible):
+                old = self._shown.get(key, ())
+                changed = False
+                for i, cell in enumerate(cells):
+                    if i < len(old) and _same(old[i], cell):
+                        continue
+                    try:
+                        self.update_cell(key, col_keys[i], cell)
+                    except CellDoesNotExist:
+                        continue
+                    self.repaints += 1
+                    changed = True
+                self._shown[key] = cells
+                if changed:
+                    changed_rows.append(index)
+        finally:
+            self._quiet = False
+        for index in changed_rows:
+            self.refresh_row(index)
 
     def _rebuild(self, visible: list[tuple[str, tuple[Cell, ...]]]) -> None:
         keep = self.cursor_key
