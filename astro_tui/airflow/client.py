@@ -43,6 +43,8 @@ from astro_tui.airflow.urls import normalize_root_url, quote_segment
 
 __all__ = ["AirflowClient", "DEFAULT_TIMEOUT", "LOG_TIMEOUT"]
 
+PAGE_CONCURRENCY = 4  # pages fetched at once after the first
+
 #: whole logs can be tens of MB and take the server several seconds to assemble
 LOG_TIMEOUT = httpx.Timeout(10.0, read=180.0)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -175,18 +177,41 @@ class AirflowClient:
     async def _pages(
         self, make_op: Callable[[int, int], Op], key: str, *, limit: int | None = None
     ) -> list[dict[str, Any]]:
-        """Collect every item by offset paging until ``total_entries`` (never ``limit=0``)."""
+        """Collect every item by offset paging until ``total_entries`` (never ``limit=0``).
+        The first page tells the total and the server's real page size; the other pages are
+        then fetched a few at a time (1,009 DAGs: 11 round trips in the time of ~3)."""
         page = limit or self.dialect.page_size
-        items: list[dict[str, Any]] = []
-        offset = 0
-        while True:
+
+        def valid(data: dict) -> list[dict[str, Any]]:
+            return [i for i in (data.get(key) or []) if isinstance(i, dict)]
+
+        data = await self._dict(make_op(0, page))
+        items = valid(data)
+        total, step = data.get("total_entries"), len(items)
+        if step and isinstance(total, int) and step < total:
+            sem = asyncio.Semaphore(PAGE_CONCURRENCY)
+
+            async def fetch(offset: int) -> dict:
+                async with sem:
+                    return await self._dict(make_op(offset, page))
+
+            short = False
+            for data in await asyncio.gather(*(fetch(o) for o in range(step, total, step))):
+                batch = valid(data)
+                items.extend(batch)
+                short = short or len(batch) < step
+            if short:  # the list shrank meanwhile, or the server pages differently: done
+                return items
+        # Rows added meanwhile (total grew): go on one page at a time.
+        offset = len(items)
+        while step and isinstance(total := data.get("total_entries"), int) and offset < total:
             data = await self._dict(make_op(offset, page))
-            batch = [i for i in (data.get(key) or []) if isinstance(i, dict)]
+            batch = valid(data)
+            if not batch:
+                break
             items.extend(batch)
             offset += len(batch)
-            total = data.get("total_entries")
-            if not batch or not isinstance(total, int) or offset >= total:
-                return items
+        return items
 
     # -- operations ------------------------------------------------------------------------------
     async def health(self) -> Health:
