@@ -23,18 +23,19 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Settings:
     dags_seconds: float = 30.0  # DAG list + latest run per DAG (full refresh)
-    runs_seconds: float = 5.0  # runs changed anywhere, and the selected DAG's runs
+    runs_seconds: float = 5.0  # runs changed anywhere (which also refreshes the selected DAG's)
     tasks_seconds: float = 3.0  # task instances of the selected run while it is active
     log_seconds: float = 2.0  # new lines of a running task's log
     runs_limit: int = 25  # runs shown for the selected DAG
 
     @classmethod
     def from_poll_seconds(cls, seconds: float) -> Settings:
-        """A profile's `poll_seconds` (default 5) sets the runs interval; the others scale."""
+        """A profile's `poll_seconds` (default 5): how fresh run and task states are. A running
+        log is read at least every 2 s; DAG metadata (which rarely changes) every 30 s at most."""
         if seconds == 5.0:
             return cls()
-        return cls(dags_seconds=max(6 * seconds, 1.0), runs_seconds=seconds,
-                   tasks_seconds=0.6 * seconds, log_seconds=0.4 * seconds)
+        return cls(dags_seconds=max(6 * seconds, 30.0), runs_seconds=seconds,
+                   tasks_seconds=seconds, log_seconds=min(seconds, 2.0))
 
 
 class AstroTuiApp(App):

@@ -156,12 +156,17 @@ async def test_idle_refreshes_repaint_nothing():
         await pilot.pause(0.3)
         before = (main.dag_table.repaints, main.run_table.repaints, main.task_table.repaints)
         runs_polls = fake.count("/dags/example_fail/dagRuns")
+        changes_polls = fake.count("/dags/~/dagRuns")
         main.polls["dags"].poke()
-        await wait_for(pilot, lambda: fake.count("/dags/example_fail/dagRuns") >= runs_polls + 3,
-                       what="three more run polls")
+        main.polls["runs"].poke()
+        await wait_for(pilot, lambda: fake.count("/dags/~/dagRuns") >= changes_polls + 3,
+                       what="three more polls of changed runs")
         await pilot.pause(0.2)
         after = (main.dag_table.repaints, main.run_table.repaints, main.task_table.repaints)
         assert after == before
+        # The selected DAG's runs are re-read only when the changes poll says one changed
+        # (here: only the explicit poke).
+        assert fake.count("/dags/example_fail/dagRuns") == runs_polls + 1
         # A finished run's task instances are fetched once, not polled.
         tis_polls = [r for r in fake.requests
                      if r.url.path.endswith(main.run_id + "/taskInstances")]

@@ -7,6 +7,7 @@ the poll of the next one (debounced), so only what is on screen is polled.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -101,10 +102,12 @@ class MainScreen(ActionsScreen):
             return PollLoop(self, key, interval, clock=clock, timeout=timeout, **kw)
 
         self.polls = {
-            "connect": loop("connect", settings.dags_seconds, 30),
+            "connect": loop("connect", settings.runs_seconds, 30),
             "dags": loop("dags", settings.dags_seconds, 60),
             "changes": loop("changes", settings.runs_seconds, 20),
-            "runs": loop("runs", settings.runs_seconds, 20),
+            # The selected DAG's runs: fetched on selection and whenever the "changes" poll sees
+            # one of its runs change; the interval is only a safety net.
+            "runs": loop("runs", settings.dags_seconds, 20),
             "tasks": loop("tasks", settings.tasks_seconds, 20),
             # While anything fails or hangs, one cheap request per interval tells when the server
             # is back, so the panes (whose own polls back off up to 60 s) recover within about
@@ -317,11 +320,13 @@ class MainScreen(ActionsScreen):
         poll = self.polls.get(message.key)
         if poll is None or message.generation != poll.generation:
             return
-        pane = message.key if message.key in self.panes else None
-        if message.key in ("dags", "changes"):
-            pane = "dags"
+        panes = [message.key] if message.key in self.panes else []
+        if message.key == "dags":
+            panes = ["dags"]
+        elif message.key == "changes":  # it also keeps the selected DAG's runs fresh
+            panes = ["dags"] + (["runs"] if not self.polls["runs"].failures else [])
         if message.error is not None:
-            if pane:
+            for pane in panes:
                 self.panes[pane].add_class("stale")
             if message.key == "connect":
                 self.connect_error = message.error
@@ -329,7 +334,7 @@ class MainScreen(ActionsScreen):
                 self._start_probe()
             self.update_status()
             return
-        if pane:
+        for pane in panes:
             self.panes[pane].remove_class("stale")
         handler = getattr(self, f"_got_{message.key}")
         handler(message.data)
@@ -367,8 +372,8 @@ class MainScreen(ActionsScreen):
         client = self.client
         assert client is not None
         started = self.app.now()
-        dags = await client.list_dags()
-        runs, _ = await client.list_runs_batch(None, limit=LATEST_RUNS_WINDOW)
+        dags, (runs, _) = await asyncio.gather(
+            client.list_dags(), client.list_runs_batch(None, limit=LATEST_RUNS_WINDOW))
         return started, dags, runs
 
     async def _fetch_changes(self):
@@ -408,6 +413,8 @@ class MainScreen(ActionsScreen):
             self._render_dags()
         if any(r.dag_id == self.dag_id for r in runs):
             self.polls["runs"].poke()
+        elif any(r.state in ACTIVE_RUN_STATES for r in self.runs.values()):
+            self._render_runs()  # running durations move on without a request
 
     def _render_dags(self) -> None:
         now = self.app.now()
@@ -426,8 +433,7 @@ class MainScreen(ActionsScreen):
         if runs and _newer(runs[0], self.latest.get(dag_id)) and dag_id in self.dags:
             self.latest[dag_id] = runs[0]
             self._render_dags()
-        rows = [(r.run_id, run_row(r, now, self.app.tz)) for r in runs]
-        self.run_table.sync(rows)
+        self._render_runs(now)
         self.panes["runs"].set_context(dag_id, f"{len(runs)}/{total}" if total > len(runs)
                                        else str(len(runs)))
         self._pick_wanted_run()
@@ -440,6 +446,10 @@ class MainScreen(ActionsScreen):
             if interval != tasks.interval:
                 tasks.interval = interval
                 tasks.poke()  # the run changed state: fetch its tasks now
+
+    def _render_runs(self, now=None) -> None:
+        now = now or self.app.now()
+        self.run_table.sync([(r.run_id, run_row(r, now, self.app.tz)) for r in self.runs.values()])
 
     def _got_tasks(self, data) -> None:
         dag_id, run_id, tis = data
