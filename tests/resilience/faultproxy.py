@@ -11,7 +11,8 @@ Faults:
   "reset"          send the status line and part of the body, then reset the connection
   "truncated"      a complete 200 answer whose JSON body is cut in half
   "html"           200 text/html, as a wrong URL or a login page gives
-  401 … 504        that status, with a JSON body (429 adds Retry-After)
+  401 … 504        that status, with a JSON body (429 adds Retry-After); `proxy.body` replaces
+                   the default body (e.g. a hostile error message)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class FaultProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.fault: object = None
+        self.body: bytes | None = None  # the body of status faults (None: a plain detail)
         self.log: list[Logged] = []
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
@@ -137,7 +139,7 @@ class FaultProxy:
             return
         if isinstance(fault, int):
             extra = {"retry-after": "2"} if fault == 429 else {}
-            self._write(writer, fault, b'{"detail": "injected fault"}',
+            self._write(writer, fault, self.body or b'{"detail": "injected fault"}',
                         {"content-type": "application/json", **extra})
             return
         assert self._client is not None

@@ -10,7 +10,10 @@ class StatusBar(Static):
     """Shows a Text; `show()` repaints only when the text really changed (idle = no bytes)."""
 
     DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    StatusBar {
+        height: 1; background: $panel; color: $text; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis;  /* one line: never wrap away the rest */
+    }
     """
 
     def __init__(self, **kwargs) -> None:
