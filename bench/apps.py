@@ -1,0 +1,138 @@
+"""The two clients under test, each launched in a real pty (120x40) against a server URL:
+astro-tui (ours) and flowrs (the peer). Both expose the same small interface for the benchmark:
+`term` (a bench.flowrs.FlowrsPty: keys in, screen text and output bytes out), `pid`, `open_dag`,
+`open_newest_run`, `open_task_log`, `close`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from bench.flowrs import (
+    KEYS, WAIT_FOR, FlowrsPty, ensure_flowrs, flowrs_argv, flowrs_env, installed_version,
+    keys_open_dag, keys_open_task,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid` and all its descendants (uvicorn workers of the api-server)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            total += proc_cpu_seconds(p)
+        except OSError:
+            continue
+        todo.extend(children.get(p, []))
+    return total
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Ours:
+    name = "astro-tui"
+
+    def __init__(self, server, url: str, workdir: Path, poll_seconds: float) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = workdir / "config.toml"
+        config.write_text(
+            'default_profile = "bench"\n[profiles.bench]\n'
+            f'url = "{url}"\nauth = "password"\nusername = "{server.username}"\n'
+            'secret = "env:BENCH_PASSWORD"\n'
+            f"poll_seconds = {poll_seconds}\n"
+        )
+        os.chmod(config, 0o600)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ASTRO"))}
+        env.update(TERM="xterm-256color", COLORTERM="truecolor", ASTRO_TUI_CONFIG=str(config),
+                   BENCH_PASSWORD=server.password, HOME=str(workdir))
+        env.pop("NO_COLOR", None)
+        exe = str(Path(sys.executable).parent / "astro-tui")
+        self.term = FlowrsPty([exe], env)
+        self.pid = self.term.pid
+        self.first_rows = "example_biglog"  # the first DAG id in sort order
+
+    def all_dags_painted(self, total: int, timeout: float = 60) -> float | None:
+        return self.term.wait_for(f"DAGs ({total})", timeout)
+
+    def open_dag(self, dag_id: str) -> bool:
+        self.term.send(b"/" + dag_id.encode(), gap=0.05)
+        self.term.drain(0.6)  # the filter applies as you type
+        self.term.send(b"\r")  # close the filter: focus back on the (filtered) table
+        self.term.drain(0.5)
+        self.term.send(b"\r")  # open the DAG's runs
+        return self.term.wait_for("manual__", 20) is not None
+
+    def open_newest_run(self) -> bool:
+        self.term.send(b"g\r")
+        return self.term.wait_for("tick", 20) is not None  # the task id in the tasks pane
+
+    def open_task_log(self, task_id: str) -> bool:
+        self.term.send(b"g\r")
+        return self.term.wait_for(" of ", 30) is not None  # "tick N of M" lines
+
+    def close(self) -> None:
+        self.term.close()
+
+
+class Flowrs:
+    name = "flowrs"
+
+    def __init__(self, server, url: str, workdir: Path, poll_ms: int = 2000) -> None:
+        binary = ensure_flowrs()
+        self.version = installed_version(binary)
+        env = flowrs_env(replace(server, url=url), workdir, poll_interval_ms=poll_ms)
+        self.term = FlowrsPty(flowrs_argv(binary), env)
+        self.pid = self.term.pid
+        self.first_rows = WAIT_FOR["dag_list"]
+
+    def all_dags_painted(self, total: int, timeout: float = 60) -> float | None:
+        """flowrs shows no count: go to the bottom of the list until the last DAG is there."""
+        last = f"gen_{total - 10:04d}" if total > 9 else "example_taskgroup"
+        deadline = time.monotonic() + timeout
+        if self.term.wait_for(self.first_rows, timeout) is None:
+            return None
+        while time.monotonic() < deadline:
+            self.term.send(b"G", gap=0.0)
+            t = self.term.wait_for(last, 0.25)
+            if t is not None:
+                return t
+        return None
+
+    def open_dag(self, dag_id: str) -> bool:
+        self.term.send(keys_open_dag(dag_id))
+        return self.term.wait_for("manual__", 20) is not None
+
+    def open_newest_run(self) -> bool:
+        self.term.send(KEYS["open_first_run"])
+        return self.term.wait_for("Task ID", 20) is not None and \
+            self.term.wait_for("tick", 20) is not None
+
+    def open_task_log(self, task_id: str) -> bool:
+        self.term.send(keys_open_task(task_id))
+        return self.term.wait_for(" of ", 30) is not None
+
+    def close(self) -> None:
+        self.term.close()
