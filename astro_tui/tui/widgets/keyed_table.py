@@ -27,6 +27,8 @@ class Column:
 
 
 def _same(a: Cell, b: Cell) -> bool:
+    if a is b:
+        return True
     if isinstance(a, Text) and isinstance(b, Text):
         return a.plain == b.plain and str(a.style) == str(b.style) and a.spans == b.spans
     return type(a) is type(b) and a == b
