@@ -320,6 +320,10 @@ def rows(r: dict) -> list[list[str]]:
         g("flowrs", "idle", "cpu_pct"))
     row("P4 terminal bytes/min, idle", 0, g("ours", "idle", "term_bytes_per_min"),
         g("flowrs", "idle", "term_bytes_per_min"))
+    row("P4 terminal bytes/min, following a running log", None,
+        g("ours", "log", "term_bytes_per_min"), g("flowrs", "log", "term_bytes_per_min"))
+    row("P3 CPU % of one core, following a running log", None, g("ours", "log", "cpu_pct"),
+        g("flowrs", "log", "cpu_pct"))
     p5_ = r.get("p5") or {}
     for n in (200_000, 1_000_000):
         v, lg = p5_.get(f"view_{n}", {}), p5_.get(f"log_{n}", {})
@@ -377,7 +381,13 @@ def main() -> int:
     ap.add_argument("--skip-p5", action="store_true")
     ap.add_argument("--state", type=Path, help="use a running harness server (harness up --state)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    ap.add_argument("--table", type=Path, help="only print the table of an earlier JSON result")
     args = ap.parse_args()
+    if args.table:
+        r = json.loads(args.table.read_text())
+        r.pop("table", None)
+        print(table(r))
+        return 0
 
     tools = ["ours"] + ([] if args.no_flowrs else ["flowrs"])
     if "flowrs" in tools:
