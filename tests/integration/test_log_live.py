@@ -150,6 +150,8 @@ async def test_failing_task_shows_a_readable_exception_and_follows_the_retry(ser
         await wait_for(pilot, lambda: view.ended and view.follower.try_number == 1, 60, "try 1")
         assert "RuntimeError: example_fail: intentional failure" in "\n".join(view.lines)
         assert "try 1/2" in view.context
+        pilot.app.main.activate("log")  # keys to the log view (this test is about its filter)
+        await pilot.pause(0.2)
         for _ in range(3):  # l cycles all → ≥ warning → ≥ error
             if view.store.level_min == 4:
                 break

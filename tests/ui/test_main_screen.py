@@ -293,3 +293,22 @@ async def test_focus_changes_do_not_keep_dead_footer_keys_alive():
         shown = len(footer.query(FooterKey))
     assert watchers <= shown + 2, (watchers, shown)
     assert after <= before * 2, (before, after)
+
+
+async def test_a_run_that_appears_late_does_not_pull_focus_from_where_the_user_went():
+    """After a trigger, show_run waits for the new run to be listed, then selects it and the runs
+    pane. If the user has moved on meanwhile (here: to the log), the run is still selected when
+    it appears, but the focus stays where the user is."""
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        main.show_run("example_fail", "manual__late")  # not listed yet
+        await wait_for(pilot, lambda: main.run_table.row_count == 1, what="the DAG's runs")
+        main.activate("log")
+        await pilot.pause(0.2)
+        fake.add_run("example_fail", "manual__late", "queued", "2026-11-25T10:08:30+00:00")
+        await wait_for(pilot, lambda: main.run_id == "manual__late", what="the late run")
+        await pilot.pause(0.3)
+        assert main.active == "log"

@@ -246,7 +246,8 @@ class MainScreen(ActionsScreen):
             run_id, self._want_run = self._want_run, None
             self.run_table.select_key(run_id)
             self.select_run(run_id)
-            self.activate("runs")
+            if self.active in ("dags", "runs"):  # never pull focus back from where the user went
+                self.activate("runs")
 
     def goto_dag(self, dag_id: str) -> None:
         """From the command palette: select a DAG (clearing a filter that hides it)."""
@@ -286,6 +287,10 @@ class MainScreen(ActionsScreen):
         self.polls["runs"].retarget(fetch, delay=DEBOUNCE)
 
     def select_run(self, run_id: str | None) -> None:
+        if run_id is not None and run_id == self._want_run:
+            self._want_run = None  # reached (by the cursor): a later poll must not re-select it
+            if self.active == "dags":
+                self.activate("runs")
         if run_id == self.run_id:
             return
         self.run_id = run_id
