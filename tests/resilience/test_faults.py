@@ -95,7 +95,9 @@ async def test_fault_is_shown_data_kept_polling_backs_off_and_recovers(fault, pr
             window_start = time.monotonic()
             await pilot.pause(5)
             during = [r for r in proxy.requests(since=window_start) if r.path != "/auth/token"]
-            assert len(during) <= 12, f"{len(during)} requests in 5 s: {during}"
+            # 14, not 12: the runs pane now polls at the dags interval and the connect loop at
+            # the runs interval; CI saw 13 under load. Without backoff it would be >= 17.
+            assert len(during) <= 14, f"{len(during)} requests in 5 s: {during}"
         assert main.dag_table.row_count == rows  # last good data still on screen
         assert app.screen is main  # no modal error loop
 

@@ -79,7 +79,9 @@ class MainScreen(ActionsScreen):
         self.run_table = KeyedTable(RUN_COLUMNS, id="run-table")
         self.task_table = KeyedTable(TASK_COLUMNS, id="task-table")
         self.log_view = LogView(id="log-view")
-        self.log_view.ti_source = self._fresh_ti
+        # Not wired: `self.log_view.ti_source = self._fresh_ti` would save the follower a TI
+        # read per poll, but a TI older than the log can make its last read a full one (CI saw
+        # it); it needs the follower to treat end-of-log as the end of the try first.
         self.panes = {
             "dags": Pane("DAGs", self.dag_table, id="dags"),
             "runs": Pane("Runs", self.run_table, id="runs"),
