@@ -79,9 +79,10 @@ class MainScreen(ActionsScreen):
         self.run_table = KeyedTable(RUN_COLUMNS, id="run-table")
         self.task_table = KeyedTable(TASK_COLUMNS, id="task-table")
         self.log_view = LogView(id="log-view")
-        # Not wired: `self.log_view.ti_source = self._fresh_ti` would save the follower a TI
-        # read per poll, but a TI older than the log can make its last read a full one (CI saw
-        # it); it needs the follower to treat end-of-log as the end of the try first.
+        # The log follower reads its TI itself. Handing it the tasks poll's TI
+        # (LogFollower(ti_hint=...)) would save a request per poll, but a TI older than the log
+        # can make its last read a full one (CI saw it): the follower must first treat
+        # end-of-log as the end of the try.
         self.panes = {
             "dags": Pane("DAGs", self.dag_table, id="dags"),
             "runs": Pane("Runs", self.run_table, id="runs"),
@@ -475,19 +476,6 @@ class MainScreen(ActionsScreen):
         if interval != tasks.interval:
             tasks.interval = interval
             tasks.poke()  # the run changed state: fetch its tasks now
-
-    def _fresh_ti(self, key: tuple) -> TaskInstance | None:
-        """The log follower's TI, from the tasks poll when its answer is fresh (saves the
-        follower a request per poll); None: let it read the TI itself."""
-        dag_id, run_id, task_id, map_index = key
-        tasks = self.polls["tasks"]
-        if (dag_id, run_id) != (self.dag_id, self.run_id) or tasks.failures:
-            return None
-        age = tasks.age()
-        if age is None or (tasks.interval is not None and age > 2 * tasks.interval + 1):
-            return None
-        return next((t for t in self.tis.values()
-                     if t.task_id == task_id and t.map_index == map_index), None)
 
     def _render_runs(self, now=None) -> None:
         now = now or self.app.now()

@@ -15,7 +15,6 @@ highlighted, `n`/`N` go to the next/previous one, Enter keeps the search, Esc cl
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import timezone
 
 from rich.style import Style
@@ -107,8 +106,6 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
         self.client = None
         self.ti: TaskInstance | None = None
         self.follower: LogFollower | None = None
-        # (dag_id, run_id, task_id, map_index) -> that TI if the screen has it fresh, else None
-        self.ti_source: Callable[[tuple], TaskInstance | None] | None = None
         self.poll: PollLoop | None = None
         self.interval = 2.0
         self.debounce = 0.25
@@ -170,11 +167,9 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
             self._retitle()
             return
         self.latest_try = max(ti.try_number or 0, try_number or 0)
-        key, source = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index), self.ti_source
         self.follower = LogFollower(
             client, ti.dag_id, ti.run_id, ti.task_id, try_number or ti.try_number or None,
             ti.map_index, interval=self.interval,
-            ti_hint=(lambda: source(key)) if source is not None else None,
         )
         self._loading_timer = self.set_timer(0.4, self._show_loading)
         self._retitle()
