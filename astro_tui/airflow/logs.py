@@ -143,12 +143,8 @@ class LogFollower:
         map_index: int = -1,
         *,
         interval: float = 2.0,
-        ti_hint: Callable[[], TaskInstance | None] | None = None,
     ) -> None:
         self.client = client
-        # A caller that polls the run's task instances anyway (the TUI) can hand them over:
-        # when `ti_hint()` returns a fresh TI, the follower does not read it again.
-        self.ti_hint = ti_hint
         self.dag_id = dag_id
         self.run_id = run_id
         self.task_id = task_id
@@ -188,11 +184,9 @@ class LogFollower:
         """
         if self.finished:
             return sink(())
-        ti = self.ti_hint() if self.ti_hint is not None else None
-        if ti is None:
-            ti = await self.client.get_task_instance(
-                self.dag_id, self.run_id, self.task_id, self.map_index
-            )
+        ti = await self.client.get_task_instance(
+            self.dag_id, self.run_id, self.task_id, self.map_index
+        )
         self.ti = ti
         current_try = ti.try_number or 0
         if self.try_number is None:

@@ -29,6 +29,8 @@ from astro_tui.commands.base import (
     UsageError,
 )
 from astro_tui.commands.output import dumps, line_json, positive_int, seconds_arg
+from astro_tui.present.labels import task_label
+from astro_tui.present.logs import QUIET_LOGGERS, short_logger
 from astro_tui.text import clean
 
 HELP = "print a task try's log (or follow it with --follow)"
@@ -37,8 +39,6 @@ DEFAULT_INTERVAL = 2.0
 MAX_READS_RUNNING = 20
 MAX_READS_FINISHED = 10_000
 _NOT_STARTED = frozenset({None, "none", "scheduled", "queued"})
-_MODULE_LOGGER = re.compile(r"^unusual_prefix_[0-9a-f]+_")
-_QUIET_LOGGERS = {"task.stdout", "task.stderr"}
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -62,14 +62,6 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.set_defaults(func=cmd_logs)
 
 
-def short_logger(name: str) -> str:
-    """"unusual_prefix_<sha>_my_dag" -> "my_dag"; long dotted names -> their last part."""
-    name = _MODULE_LOGGER.sub("", name)
-    if len(name) > 24 and "." in name and ":" not in name:  # "file.py:12" stays whole
-        name = name.rsplit(".", 1)[1]
-    return name
-
-
 def format_line(line: LogLine) -> list[str]:
     """One log entry -> output lines (unsanitized): ``2026-01-31T10:00:00.123Z INFO  logger:
     text`` then detail lines indented by four spaces. Group ends are dropped."""
@@ -90,7 +82,7 @@ def format_line(line: LogLine) -> list[str]:
     if line.level is not None:
         parts = [stamp] if stamp else []
         parts.append(f"{line.level.upper():<5}")
-        if line.logger and line.logger not in _QUIET_LOGGERS:
+        if line.logger and line.logger not in QUIET_LOGGERS:
             parts.append(short_logger(line.logger) + ":")
         parts.append(line.text)
         head = " ".join(parts)
@@ -122,7 +114,7 @@ async def cmd_logs(ctx: Ctx) -> int:
     if a.timeout is not None and not a.follow:
         raise UsageError("--timeout needs --follow")
     printer = Printer(ctx, sanitize=ctx.out_tty and not a.raw)
-    label = a.task_id if a.map_index < 0 else f"{a.task_id}[{a.map_index}]"
+    label = task_label(a.task_id, a.map_index)
     async with ctx.client() as client:
         follower = LogFollower(client, a.dag_id, a.run_id, a.task_id, a.try_number, a.map_index,
                                interval=a.interval)

@@ -14,6 +14,8 @@ from typing import Any
 from rich.cells import cell_len
 
 from astro_tui.airflow.models import Dag, DagRun, LogLine, TaskInstance
+from astro_tui.present.labels import ti_label as task_label
+from astro_tui.present.times import duration, iso, utc_time as when
 from astro_tui.text import clean
 
 # -- formatting -----------------------------------------------------------------------------------
@@ -38,36 +40,6 @@ def dumps(value: Any, indent: int | None = None) -> str:
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z: ``2026-01-31T10:00:00.123456Z``."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def when(value: datetime | None) -> str:
-    """Table form of a time: ``2026-01-31 10:00:00Z`` (UTC), or empty."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
 def render_table(headers: Sequence[str], rows: Iterable[Sequence[Any]],
                  max_widths: Mapping[int, int] | None = None) -> list[str]:
     """Left-aligned columns, two spaces apart, every cell sanitized onto one line."""
@@ -87,10 +59,6 @@ def key_values(pairs: Sequence[tuple[str, Any]]) -> list[str]:
     width = max(len(k) for k, _ in pairs)
     return [f"{k:<{width}}  {clean('' if v is None else v, newline=' ')}".rstrip()
             for k, v in pairs]
-
-
-def task_label(ti: TaskInstance) -> str:
-    return ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
 
 
 # -- stable JSON shapes ---------------------------------------------------------------------------

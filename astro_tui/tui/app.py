@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from textual.app import App
-from textual.binding import Binding
 
+from astro_tui.tui.actions import bindings
 from astro_tui.tui.commands import DagCommands
 from astro_tui.tui.screens.help import HelpScreen
 from astro_tui.tui.screens.main import MainScreen
@@ -42,10 +42,7 @@ class AstroTuiApp(App):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "astro-tui"
     COMMANDS = App.COMMANDS | {DagCommands}
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help"),
-    ]
+    BINDINGS = bindings("app")
 
     def __init__(
         self,

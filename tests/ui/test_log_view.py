@@ -113,14 +113,19 @@ async def test_f_pauses_and_resumes_following():
 
 
 async def test_loading_indicator_until_the_first_answer():
+    """A slow first answer shows "loading…" and never takes the focus away from the log (it
+    did, with Textual's `loading`, which disables the widget: a flaky snapshot under load)."""
     fake = LogFake()
     fake.grow(3)
     fake.gate = asyncio.Event()
     async with make_app(fake).run_test(size=(120, 40)) as pilot:
         view = await open_log(pilot, "example_long", "tick", ended=False)
-        await wait_for(pilot, lambda: view.loading, what="loading indicator")
+        await wait_for(pilot, lambda: view.waiting, what="loading indicator")
+        assert view.placeholder() == "loading…"
+        assert view.has_focus
         fake.gate.set()
-        await wait_for(pilot, lambda: not view.loading and len(ticks(view)) == 3, what="loaded")
+        await wait_for(pilot, lambda: not view.waiting and len(ticks(view)) == 3, what="loaded")
+        assert view.has_focus
 
 
 async def test_search_highlights_counts_and_n_N_move_between_matches():

@@ -305,26 +305,3 @@ async def test_follower_finished_try_reads_once():
     assert [l.text for l in lines] == ["done"] and len(fake.calls(contains="/logs/")) == 1
 
 
-async def test_follower_uses_a_fresh_ti_hint_instead_of_reading_the_ti():
-    """The TUI polls the run's task instances anyway; with a hint the follower reads only logs,
-    and still ends when the hinted state is final. Without a hint (None) it reads the TI."""
-    sim = RunningTaskV2("3.3")
-    fake = FakeAirflow()
-    fake.route("GET", TI_PATH, sim.ti)
-    fake.route("GET", LOG_PATH, sim.log)
-    hinted = []
-
-    def hint():
-        resp = sim.ti(None)  # the "tasks poll": advances the task like a TI read would
-        from astro_tui.airflow.models import TaskInstance
-        ti = TaskInstance.from_json(resp.json())
-        hinted.append(ti.state)
-        return ti
-
-    async with fake.client("3.3.2") as client:
-        follower, lines = await follow_all(client, ti_hint=hint)
-    ticks = [l.text for l in lines if l.text.startswith("tick")]
-    assert ticks == [f"tick {i}" for i in range(1, 21)]
-    assert follower.finished and hinted[-1] == "success"
-    assert not [r for r in fake.requests if r.url.path.endswith("/taskInstances/t")]
-    assert [r for r in fake.requests if "/logs/" in r.url.path]

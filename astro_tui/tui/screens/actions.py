@@ -14,30 +14,23 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.screen import Screen
 
 from astro_tui.airflow.errors import Forbidden
 from astro_tui.history import ConfHistory
+from astro_tui.present.errors import FORBIDDEN, error_message
+from astro_tui.present.labels import ti_label
 from astro_tui.text import escape_markup, safe_text
+from astro_tui.tui.actions import BY_ID, WRITE_DETAILS, is_write, write_actions
 from astro_tui.tui.screens.confirm import (
-    FORBIDDEN, Choice, ClearScreen, ConfirmScreen, Option, describe,
+    Choice, ClearScreen, ConfirmScreen, Option,
 )
 from astro_tui.tui.screens.trigger import TriggerOutcome, TriggerScreen
 
 if TYPE_CHECKING:
     from astro_tui.airflow.client import AirflowClient
     from astro_tui.airflow.models import DagRun, TaskInstance
-
-#: action name -> (key, palette title, palette help)
-WRITE_ACTIONS: dict[str, tuple[str, str, str]] = {
-    "trigger": ("t", "Trigger the selected DAG", "open the conf editor (on a run: its conf)"),
-    "pause": ("p", "Pause or unpause the selected DAG", "asks first"),
-    "clear": ("c", "Clear the selected task or run", "dry-run list first, then clear"),
-    "mark": ("m", "Mark the selected task or run", "as success or failed"),
-}
-
 
 class ActionCommands(Provider):
     """Command palette entries for the write actions; none at all in read-only mode."""
@@ -47,13 +40,14 @@ class ActionCommands(Provider):
         if not isinstance(screen, ActionsScreen) or getattr(self.app, "read_only", True):
             return
         matcher = self.matcher(query)
-        for action, (key, title, help_text) in WRITE_ACTIONS.items():
-            if action in screen.forbidden:
+        for action in write_actions():
+            if action.id in screen.forbidden:
                 continue
-            score = matcher.match(title)
+            score = matcher.match(action.palette)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(screen.run_action, action),
-                          help=f"{key}: {help_text}")
+                yield Hit(score, matcher.highlight(action.palette),
+                          partial(screen.run_action, action.id),
+                          help=f"{action.label}: {WRITE_DETAILS[action.id]}")
 
     async def discover(self) -> Hits:
         async for hit in self.search(""):
@@ -66,12 +60,6 @@ class ActionsScreen(Screen):
     Uses MainScreen's state: client, dags, runs, tis, dag_id, run_id, task_key, active, polls,
     show_run()."""
 
-    BINDINGS = [
-        Binding("t", "trigger", "Trigger"),
-        Binding("p", "pause", "Pause"),
-        Binding("c", "clear", "Clear"),
-        Binding("m", "mark", "Mark"),
-    ]
     COMMANDS = {ActionCommands}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -82,7 +70,7 @@ class ActionsScreen(Screen):
     # -- availability --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS:
+        if is_write(action):
             if self.app.read_only:  # type: ignore[attr-defined]
                 return False  # hidden, and the key does nothing
             if action in self.forbidden:
@@ -108,7 +96,7 @@ class ActionsScreen(Screen):
         self.refresh_bindings()
         if not quiet:
             detail = f" ({err.message})" if isinstance(err, Forbidden) else ""
-            key = WRITE_ACTIONS[action][0] if action in WRITE_ACTIONS else action
+            key = BY_ID[action].label if action in BY_ID else action
             self.notify(escape_markup(f"{FORBIDDEN.capitalize()}{detail}: `{key}` is now off "
                                       "for this session."), severity="error", timeout=8)
 
@@ -122,7 +110,7 @@ class ActionsScreen(Screen):
             except Forbidden as err:
                 self.forbid(action, err)
             except Exception as err:  # noqa: BLE001 - a message, never a crash
-                self.notify(escape_markup(f"{what} failed: {describe(err)}"), severity="error",
+                self.notify(escape_markup(f"{what} failed: {error_message(err)}"), severity="error",
                             timeout=8)
             else:
                 done(result)
@@ -221,7 +209,7 @@ class ActionsScreen(Screen):
         run = self._selected_run()
         if ti is not None:
             title = Text("Clear task ")
-            title.append_text(safe_text(_ti_name(ti), newline=" ", max_len=60))
+            title.append_text(safe_text(ti_label(ti), newline=" ", max_len=60))
             title.append(" of run ")
             title.append_text(safe_text(ti.run_id, newline=" ", max_len=60))
             options = [Option("downstream", "downstream", "d", True),
@@ -270,10 +258,10 @@ class ActionsScreen(Screen):
         message = Text("Mark ")
         if ti is not None:
             message.append("task ")
-            message.append_text(safe_text(_ti_name(ti), style="bold", newline=" ", max_len=60))
+            message.append_text(safe_text(ti_label(ti), style="bold", newline=" ", max_len=60))
             message.append(" of run ")
             message.append_text(safe_text(ti.run_id, newline=" ", max_len=60))
-            what = f"mark {_ti_name(ti)}"
+            what = f"mark {ti_label(ti)}"
 
             def call(state: str):
                 return client.set_task_state(ti.dag_id, ti.run_id, ti.task_id, state,
@@ -310,6 +298,3 @@ class ActionsScreen(Screen):
             Choice("cancel", "Cancel", "n"), Choice("failed", "Failed", "f", "error"),
             Choice("success", "Success", "s", "success")]), answered)
 
-
-def _ti_name(ti: TaskInstance) -> str:
-    return ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"

@@ -18,11 +18,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
-from astro_tui.airflow.errors import ApiError, Forbidden
+from astro_tui.airflow.errors import Forbidden
+from astro_tui.present.errors import FORBIDDEN, error_message
+from astro_tui.present.labels import ti_label
 from astro_tui.airflow.models import TaskInstance
 from astro_tui.text import safe_text
 
-FORBIDDEN = "your token cannot do this"
 
 MODAL_CSS = """
     align: center middle;
@@ -46,13 +47,6 @@ class Choice:
     variant: str = "default"
 
 
-def describe(err: BaseException) -> str:
-    """One line for an error: 403 in plain words, API errors by message, others by type."""
-    if isinstance(err, Forbidden):
-        return f"{FORBIDDEN} ({err.message})"
-    if isinstance(err, ApiError):
-        return err.message
-    return f"{type(err).__name__}: {err}"
 
 
 class FinishingModal(ModalScreen):
@@ -215,7 +209,7 @@ class ClearScreen(FinishingModal):
 
     def _problem(self, err: BaseException, what: str) -> None:
         problem = self.query_one("#problem", Static)
-        problem.update(safe_text(f"✖ {what}: {describe(err)}"))
+        problem.update(safe_text(f"✖ {what}: {error_message(err)}"))
         problem.add_class("shown")
         if isinstance(err, Forbidden) and self.on_forbidden is not None:
             self.on_forbidden()
@@ -257,9 +251,7 @@ def ti_list(tis: Sequence[TaskInstance]) -> Text:
     for i, ti in enumerate(tis):
         if i:
             text.append("\n")
-        text.append_text(safe_text(ti.task_id, newline=" ", max_len=60))
-        if ti.map_index >= 0:
-            text.append(f"[{ti.map_index}]")
+        text.append_text(safe_text(ti_label(ti), newline=" ", max_len=66))
         if ti.state:
             text.append("  ")
             text.append_text(safe_text(ti.state, style="dim", max_len=20))

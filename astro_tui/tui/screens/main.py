@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input
 
-from astro_tui.airflow.errors import ApiError
 from astro_tui.airflow.models import Dag, DagRun, TaskInstance
 from astro_tui.text import clean
-from astro_tui.tui.fmt import fmt_duration
+from astro_tui.present.errors import error_line
+from astro_tui.present.times import duration as fmt_duration
+from astro_tui.tui.actions import bindings
 from astro_tui.tui.messages import Polled
 from astro_tui.tui.polling import PollLoop
 from astro_tui.tui.screens.actions import ActionsScreen
-from astro_tui.tui.states import ACTIVE_RUN_STATES
+from astro_tui.present.states import ACTIVE_RUN_STATES
 from astro_tui.tui.widgets.footer import Footer
 from astro_tui.tui.widgets.keyed_table import KeyedTable
 from astro_tui.tui.widgets.log_view import LogView
@@ -44,14 +44,7 @@ DEBOUNCE = 0.25
 LATEST_RUNS_WINDOW = 1000
 
 class MainScreen(ActionsScreen):
-    BINDINGS = [
-        # Always the same, and in the help: kept out of the footer so 80 columns fit the rest.
-        Binding("tab", "next_pane", "Next pane", priority=True, show=False),
-        Binding("shift+tab", "prev_pane", "Prev pane", priority=True, show=False),
-        Binding("escape", "back", "Back", show=False),
-        Binding("slash", "filter", "Filter"),
-        Binding("r", "refresh", "Refresh"),
-    ]
+    BINDINGS = bindings("main")
 
     app: "AstroTuiApp"
 
@@ -557,8 +550,4 @@ def _newer(run: DagRun, than: DagRun | None) -> bool:
 
 
 def describe_error(err: BaseException | None) -> str:
-    if err is None:
-        return ""
-    if isinstance(err, ApiError):
-        return clean(f"{type(err).__name__}: {err.message}", max_len=120, newline=" ")
-    return clean(f"{type(err).__name__}: {err}", max_len=120, newline=" ")
+    return clean(error_line(err), max_len=120, newline=" ")

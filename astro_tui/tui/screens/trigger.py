@@ -24,7 +24,9 @@ from astro_tui.conf import (
 )
 from astro_tui.history import ConfHistory, HistoryEntry
 from astro_tui.text import escape_markup, safe_text
-from astro_tui.tui.screens.confirm import Choice, ConfirmScreen, FinishingModal, describe
+from astro_tui.present.errors import error_message
+from astro_tui.tui.actions import BY_ID
+from astro_tui.tui.screens.confirm import Choice, ConfirmScreen, FinishingModal
 
 if TYPE_CHECKING:
     from astro_tui.airflow.client import AirflowClient
@@ -66,7 +68,7 @@ class TriggerScreen(FinishingModal):
     #trigger-buttons Button { margin-left: 2; }
     """
     BINDINGS = [
-        Binding("ctrl+s", "submit", "Trigger", priority=True),
+        BY_ID["submit"].binding(),
         Binding("escape", "cancel", "Cancel"),
         # The app's `q` (quit) must not throw the user's text away from a focused button.
         Binding("q", "cancel", "Cancel", show=False),
@@ -176,7 +178,7 @@ class TriggerScreen(FinishingModal):
             details = await self.client.get_dag_details(self.dag_id)
         except Exception as err:  # noqa: BLE001 - the user can still type a conf
             self.query_one("#param-help", Static).update(
-                safe_text(f"params unavailable: {describe(err)}", style="yellow"))
+                safe_text(f"params unavailable: {error_message(err)}", style="yellow"))
             if not self.loaded:
                 self._prefill({})
             return
@@ -337,7 +339,7 @@ class TriggerScreen(FinishingModal):
         except Exception as err:  # noqa: BLE001 - shown inline; the text stays; never retried
             self.busy = False
             what = "unpausing failed: " if step == "pause" else ""
-            self._show_server_error(what + describe(err))
+            self._show_server_error(what + error_message(err))
             if isinstance(err, Forbidden) and self.on_forbidden is not None:
                 self.on_forbidden(step)
             self._show_status()

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
+
+from astro_tui.tui.actions import bindings
 
 Cell = Text | str
 
@@ -41,12 +42,7 @@ def _plain(cell: Cell) -> str:
 class KeyedTable(DataTable):
     """Rows are identified by string keys; see the module docstring."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "first", "Top", show=False),
-        Binding("G", "last", "Bottom", show=False),
-    ]
+    BINDINGS = bindings("table")
 
     def __init__(self, columns: Sequence[Column], **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from textual import events
 
 from astro_tui.airflow.logs import LogFollower, ui_log_url
+from astro_tui.present.labels import task_label
 from astro_tui.text import clean, escape_markup
 from astro_tui.tui.screens.save_log import (
     SaveLogScreen, default_log_dir, default_log_name, resolve_save_path,
@@ -272,7 +273,7 @@ class LogActions(_Base):
     def _what(self) -> str:
         f = self.follower
         assert f is not None
-        task = f.task_id if f.map_index < 0 else f"{f.task_id}[{f.map_index}]"
+        task = task_label(f.task_id, f.map_index)
         return f"{f.dag_id} › {task} (try {f.try_number or 1})"
 
     def action_save(self) -> None:

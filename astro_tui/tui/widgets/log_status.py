@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from astro_tui.present.labels import task_label
+
 if TYPE_CHECKING:
     from astro_tui.tui.widgets.log_view import LogView
 
@@ -27,7 +29,7 @@ class LogStatus(_Base):
         f = self.follower
         if f is None:
             return ""
-        ctx = f.task_id if f.map_index < 0 else f"{f.task_id}[{f.map_index}]"
+        ctx = task_label(f.task_id, f.map_index)
         if f.try_number:
             latest = max(self.latest_try, f.try_number)
             ctx += f" · try {f.try_number}" + (f"/{latest}" if latest > 1 else "")
@@ -46,7 +48,7 @@ class LogStatus(_Base):
             return f"(log not available: {self.error})"
         if len(self.store):
             return "(no line at this level: press l to show all)" if self.store.level_min else ""
-        if self.loading or f.ti is None:
+        if self.waiting or f.ti is None:
             return "loading…"
         state = f.ti.state
         if state in (None, "scheduled", "queued"):

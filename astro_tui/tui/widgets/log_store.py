@@ -24,6 +24,7 @@ from rich.cells import cell_len
 from rich.text import Span
 
 from astro_tui.airflow.models import LogLine
+from astro_tui.present.logs import QUIET_LOGGERS, short_logger
 from astro_tui.text import ansi_text, clean
 
 LEVELS = {"debug": 1, "info": 2, "warning": 3, "error": 4, "critical": 5}
@@ -35,18 +36,8 @@ NOTE = 32  # a line of ours ("— end of log —"), shown whatever the level fil
 MAX_LINE = 20_000  # longer lines are cut (one 1 MB line would make every repaint slow)
 INF = 1 << 62
 
-_MODULE_LOGGER = re.compile(r"^unusual_prefix_[0-9a-f]+_")
-_QUIET_LOGGERS = frozenset({"task.stdout", "task.stderr"})
 # Keys the Airflow UI does not show either (source location, channel).
 _QUIET_EXTRAS = frozenset({"filename", "lineno", "loc", "chan"})
-
-
-def short_logger(name: str) -> str:
-    """"unusual_prefix_<sha>_my_dag" -> "my_dag"; long dotted names -> their last part."""
-    name = _MODULE_LOGGER.sub("", name)
-    if len(name) > 24 and "." in name:
-        name = name.rsplit(".", 1)[1]
-    return name
 
 
 def _safe(s: str) -> tuple[str, list[Span] | None]:
@@ -164,7 +155,7 @@ class LineFormatter:
         if line.level:
             parts.append(f"{line.level.upper():<5}")
         logger = line.logger
-        if logger and logger not in _QUIET_LOGGERS:
+        if logger and logger not in QUIET_LOGGERS:
             parts.append(clean(short_logger(logger), 60, newline=" ") + ":")
         return " ".join(parts) + " " if parts else ""
 

@@ -15,20 +15,19 @@ highlighted, `n`/`N` go to the next/previous one, Enter keeps the search, Esc cl
 from __future__ import annotations
 
 import time
-from datetime import timezone
 
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from astro_tui.airflow.errors import ApiError
 from astro_tui.airflow.logs import LogFollower
-from astro_tui.airflow.models import LogLine, TaskInstance
+from astro_tui.airflow.models import TaskInstance
 from astro_tui.text import clean
+from astro_tui.tui.actions import bindings
 from astro_tui.tui.messages import Polled
 from astro_tui.tui.polling import PollLoop
 from astro_tui.tui.widgets.log_actions import LogActions
@@ -37,11 +36,6 @@ from astro_tui.tui.widgets.log_status import LogStatus
 from astro_tui.tui.widgets.log_store import LineFormatter, LogStore
 
 SEARCH_PLACEHOLDER = "search the log (Enter keeps it, Esc clears; n/N next/previous)"
-
-
-def format_line(line: LogLine) -> list[str]:
-    """One entry -> its display lines (UTC times), as the pane shows them."""
-    return LineFormatter(timezone.utc)([line]).texts
 
 
 class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
@@ -77,27 +71,7 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False),
-        Binding("k,up", "cursor_up", "Up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("g,home", "top", "Top", show=False),
-        Binding("G,end", "bottom", "Bottom", show=False),
-        Binding("slash", "search", "Search"),
-        Binding("n", "next_match", "Next match", show=False),
-        Binding("N", "prev_match", "Previous match", show=False),
-        Binding("escape", "clear_search", "Clear search", show=False),
-        Binding("f", "toggle_follow", "Follow"),
-        Binding("l", "cycle_level", "Level"),
-        Binding("w", "toggle_wrap", "Wrap"),
-        Binding("enter,space", "toggle_group", "Fold", show=False),
-        Binding("z", "toggle_all_groups", "Fold all", show=False),
-        Binding("left_square_bracket", "try(-1)", "Previous try", show=False),
-        Binding("right_square_bracket", "try(1)", "Next try", show=False),
-        Binding("s", "save", "Save"),
-        Binding("y", "copy_url", "Copy URL", show=False),
-    ]
+    BINDINGS = bindings("log")
 
     def __init__(self, max_lines: int = 1_000_000, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -124,7 +98,9 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
         self.match_index = -1
         self._cache: dict[int, Strip] = {}
         self._styles: dict[str, Style] | None = None
-        self._loading_timer = None
+        # Our own "loading…" (not Textual's `loading`, which disables the widget and so takes
+        # the focus away from a pane the user just opened on a slow server).
+        self.waiting = False
         self._subtitle: Text | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -171,7 +147,7 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
             client, ti.dag_id, ti.run_id, ti.task_id, try_number or ti.try_number or None,
             ti.map_index, interval=self.interval,
         )
-        self._loading_timer = self.set_timer(0.4, self._show_loading)
+        self.waiting = True
         self._retitle()
         self.poll.interval = self.interval
         self.poll.retarget(self._fetch, delay=self.debounce)
@@ -224,16 +200,10 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
         self.tail = True  # after the scroll to the top, which looks like the user scrolling up
         self.refresh()
 
-    def _show_loading(self) -> None:
-        self._loading_timer = None
-        self.loading = True
-
     def _loaded(self) -> None:
-        if self._loading_timer is not None:
-            self._loading_timer.stop()
-            self._loading_timer = None
-        if self.loading:
-            self.loading = False
+        if self.waiting:
+            self.waiting = False
+            self.refresh()
 
     def on_polled(self, message: Polled) -> None:
         message.stop()

@@ -9,7 +9,8 @@ from rich.text import Text
 
 from astro_tui.airflow.models import Dag, DagRun, TaskInstance
 from astro_tui.text import safe_text
-from astro_tui.tui.fmt import fmt_duration, fmt_time, run_duration
+from astro_tui.present.labels import ti_label
+from astro_tui.present.times import duration, elapsed, short_time
 from astro_tui.tui.states import state_text
 from astro_tui.tui.widgets.keyed_table import Column
 
@@ -40,8 +41,7 @@ TASK_COLUMNS = [
 
 
 def ti_key(ti: TaskInstance) -> str:
-    return ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-
+    return ti_label(ti)
 
 
 def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: timezone | None) -> tuple:
@@ -52,7 +52,7 @@ def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: timezone | None) ->
         dag_cell,
         state_text(run.state) if run else Text("—", style="dim"),
         Text("⏸ yes", style="yellow") if dag.is_paused else Text("no", style="dim"),
-        Text(fmt_time(dag.next_run, now, tz)),
+        Text(short_time(dag.next_run, now, tz)),
         safe_text(dag.schedule or "", max_len=60, newline=" "),
         safe_text(", ".join(dag.tags), max_len=80, newline=" "),
     )
@@ -63,9 +63,9 @@ def run_row(r: DagRun, now: datetime, tz: timezone | None) -> tuple:
         state_text(r.state),
         safe_text(r.run_id, newline=" "),
         safe_text(r.run_type or "", newline=" "),
-        Text(fmt_time(r.logical_date or r.run_after, now, tz)),
-        Text(fmt_time(r.start_date, now, tz)),
-        Text(fmt_duration(run_duration(r.start_date, r.end_date, r.duration, now))),
+        Text(short_time(r.logical_date or r.run_after, now, tz)),
+        Text(short_time(r.start_date, now, tz)),
+        Text(duration(elapsed(r.start_date, r.end_date, r.duration, now))),
     )
 
 
@@ -75,6 +75,6 @@ def ti_row(t: TaskInstance, now: datetime) -> tuple:
         Text("" if t.map_index < 0 else str(t.map_index)),
         state_text(t.state),
         Text(str(t.try_number or 0)),
-        Text(fmt_duration(run_duration(t.start_date, t.end_date, t.duration, now))),
+        Text(duration(elapsed(t.start_date, t.end_date, t.duration, now))),
         safe_text(t.operator or "", newline=" "),
     )

@@ -1,0 +1,1 @@
+"""Per-deployment watching (no Textual): see watcher.py."""
