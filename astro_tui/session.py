@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from astro_tui.airflow.auth import Airflow3PasswordAuth, BasicAuth, BearerAuth
 from astro_tui.airflow.client import AirflowClient
 from astro_tui.config import ConfigError, Profile, resolve_secret, tls_verify
@@ -21,13 +23,14 @@ async def open_client(profile: Profile) -> AirflowClient:
         root, version = probe.root_url, probe.version
         await probe.aclose()
         password = resolve_secret(profile.secret) if profile.secret else ""
+        login: httpx.Auth
         if version.major >= 3:
-            auth = Airflow3PasswordAuth(root, profile.username, password)
+            login = Airflow3PasswordAuth(root, profile.username, password)
         else:
-            auth = BasicAuth(profile.username, password)
+            login = BasicAuth(profile.username, password)
         del password
-        return AirflowClient(root, version, auth=auth, verify=verify)
-    auth = None
+        return AirflowClient(root, version, auth=login, verify=verify)
+    auth: httpx.Auth | None = None
     if profile.auth == "token":
         auth = BearerAuth(resolve_secret(profile.secret) if profile.secret else "")
     elif profile.auth == "basic":

@@ -10,7 +10,8 @@ import asyncio
 import base64
 import json
 import time
-from typing import Any, AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Generator
+from typing import Any
 
 import httpx
 

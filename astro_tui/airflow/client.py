@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 import httpx
 
@@ -24,8 +25,8 @@ from astro_tui.airflow.errors import (
     not_airflow,
 )
 from astro_tui.airflow.models import (
-    DagDetails,
     Dag,
+    DagDetails,
     DagImportError,
     DagRun,
     Health,
@@ -33,12 +34,7 @@ from astro_tui.airflow.models import (
     TaskInstance,
     Version,
 )
-from astro_tui.airflow.transport import (
-    DEFAULT_TIMEOUT,
-    make_http,
-    ssl_cause,
-    transport_error,
-)
+from astro_tui.airflow.transport import DEFAULT_TIMEOUT, make_http, ssl_cause, transport_error
 from astro_tui.airflow.urls import normalize_root_url, quote_segment
 
 __all__ = ["AirflowClient", "DEFAULT_TIMEOUT", "LOG_TIMEOUT"]
@@ -89,7 +85,7 @@ class AirflowClient:
         verify: bool | str | ssl.SSLContext = True,
         transport: httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
-    ) -> "AirflowClient":
+    ) -> AirflowClient:
         """Normalize ``url`` to the root, detect the API version, return a ready client."""
         root = normalize_root_url(url)
         http = make_http(auth=auth, verify=verify, transport=transport)
@@ -103,7 +99,7 @@ class AirflowClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> "AirflowClient":
+    async def __aenter__(self) -> AirflowClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -182,7 +178,7 @@ class AirflowClient:
         then fetched a few at a time (1,009 DAGs: 11 round trips in the time of ~3)."""
         page = limit or self.dialect.page_size
 
-        def valid(data: dict) -> list[dict[str, Any]]:
+        def valid(data: dict[str, Any]) -> list[dict[str, Any]]:
             return [i for i in (data.get(key) or []) if isinstance(i, dict)]
 
         data = await self._dict(make_op(0, page))
@@ -191,7 +187,7 @@ class AirflowClient:
         if step and isinstance(total, int) and step < total:
             sem = asyncio.Semaphore(PAGE_CONCURRENCY)
 
-            async def fetch(offset: int) -> dict:
+            async def fetch(offset: int) -> dict[str, Any]:
                 async with sem:
                     return await self._dict(make_op(offset, page))
 
@@ -236,6 +232,12 @@ class AirflowClient:
             if isinstance(data, dict):
                 return Health.from_json(data)
         raise last or NotAirflow(f"no health endpoint answered at {self.root_url}")
+
+    def set_attempts(self, attempts: int) -> None:
+        """How often a failed idempotent read is tried (1: never retried). A caller that polls
+        and backs off itself (the Watcher) sets 1: retries here too would multiply the load on a
+        struggling server."""
+        self.attempts = max(1, attempts)
 
     async def ping(self) -> None:
         """One cheap authenticated read (the first DAG), no retries: "is everything working?"
@@ -456,7 +458,11 @@ async def _detect_version(http: httpx.AsyncClient, root: str) -> Version:
     """``/api/v2/version`` then ``/api/v1/version``; only a JSON body with "version" counts."""
     auth_error: ApiError | None = None
     other_error: ApiError | None = None
-    for prefix, accept_major in (("/api/v2", lambda m: m >= 3), ("/api/v1", lambda m: m < 3)):
+    routes: tuple[tuple[str, Callable[[int], bool]], ...] = (
+        ("/api/v2", lambda m: m >= 3),
+        ("/api/v1", lambda m: m < 3),
+    )
+    for prefix, accept_major in routes:
         url = f"{root}{prefix}/version"
         try:
             response = await http.get(url)

@@ -7,9 +7,10 @@ itself. Path segments are quoted by the client, one by one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 from astro_tui.airflow import logs
 from astro_tui.airflow.models import LogChunk, Version
@@ -259,7 +260,9 @@ class DialectV1(Dialect):
         # v1 rejects "logical_date": null (400); leaving it out means "now".
         return {} if logical_date is None else {"logical_date": _iso(logical_date)}
 
-    def set_task_state(self, dag_id, run_id, task_id, state, map_index) -> Op:
+    def set_task_state(
+        self, dag_id: str, run_id: str, task_id: str, state: str, map_index: int
+    ) -> Op:
         path = _run_path(dag_id, run_id, "taskInstances", task_id)
         if map_index >= 0:
             path += (str(map_index),)
@@ -314,7 +317,9 @@ class DialectV2(Dialect):
         op.params["order_by"] = "map_index"  # the default, but explicit: stable paging
         return op
 
-    def set_task_state(self, dag_id, run_id, task_id, state, map_index) -> Op:
+    def set_task_state(
+        self, dag_id: str, run_id: str, task_id: str, state: str, map_index: int
+    ) -> Op:
         # Not a dry run by default on v2 (the preview is a separate /dry_run route).
         params = {"update_mask": "new_state", "map_index": map_index}
         return Op(

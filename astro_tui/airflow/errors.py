@@ -157,8 +157,8 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
-    from email.utils import parsedate_to_datetime
     from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
 
     try:
         when = parsedate_to_datetime(value)
@@ -265,8 +265,9 @@ def error_from_response(response: httpx.Response) -> ApiError:
         return not_airflow(response)
     if not is_json and "html" in response.headers.get("content-type", "").lower():
         if status in (401, 403):
-            cls = Unauthorized if status == 401 else Forbidden
-            return cls(f"HTTP {status}: access denied (the server answered with an HTML page)", status=status)
+            denied: type[ApiError] = Unauthorized if status == 401 else Forbidden
+            return denied(f"HTTP {status}: access denied (the server answered with an HTML page)",
+                          status=status)
         if status < 500 and status != 429:
             return not_airflow(response)
     reason = response.reason_phrase or ""

@@ -16,7 +16,8 @@ __all__ = ["LogBody", "parse_log_body"]
 _V2_HEAD = re.compile(rb'\s*\{\s*"content"\s*:\s*\[\s*')
 _V2_TAIL = re.compile(rb'\s*\]\s*,\s*"continuation_token"\s*:\s*(null|"[^"\\]*")\s*\}\s*\Z')
 _WS = re.compile(r"[ \t\r\n]*")
-_SCAN = json.scanner.make_scanner(json.JSONDecoder())
+# typeshed types the context as a make_scanner; CPython reads the decoder's attributes from it.
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 _WINDOW = 1 << 22  # bytes of a v2 body decoded at a time
 
 

@@ -11,9 +11,9 @@ import asyncio
 import base64
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from itertools import chain, islice
-from typing import Any, AsyncIterator, Mapping, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from astro_tui.airflow.errors import NotAirflow, NotFound
@@ -28,7 +28,7 @@ from astro_tui.airflow.log_parse import (
     v1_content_chunks,
     v1_content_text,
 )
-from astro_tui.airflow.models import LogLine, TERMINAL_TI_STATES, TaskInstance
+from astro_tui.airflow.models import TERMINAL_TI_STATES, LogLine, TaskInstance
 from astro_tui.airflow.urls import quote_segment
 
 __all__ = [
@@ -223,8 +223,11 @@ class LogFollower:
         args = (self.dag_id, self.run_id, self.task_id, self.try_number)
         read_body = getattr(self.client, "read_log_body", None)
         if read_body is None:  # a client without raw bodies (test doubles)
-            return await self.client.read_log_raw(*args, map_index=self.map_index, token=token)
-        body = await read_body(*args, map_index=self.map_index, token=token)
+            raw: bytes | Mapping[str, Any] = await self.client.read_log_raw(
+                *args, map_index=self.map_index, token=token
+            )
+            return raw
+        body: bytes = await read_body(*args, map_index=self.map_index, token=token)
         self.last_bytes = len(body)
         self.bytes_received += len(body)
         return body
@@ -253,7 +256,7 @@ class LogFollower:
                 pending, self._pending = self._pending, ""
                 yield parse_text_line(pending)
 
-    def _text_lines(self, body: LogBody) -> Iterator[LogLine]:
+    def _text_lines(self, body: LogBody) -> Generator[LogLine, None, bool]:
         chunks = v1_content_chunks(body.content)  # a big log is decoded piece by piece
         body.content = None
         token = body.token
@@ -286,7 +289,7 @@ class LogFollower:
             yield parse_text_line(pending)
         return end
 
-    def _entry_lines(self, body: LogBody, token: str | None) -> Iterator[LogLine]:
+    def _entry_lines(self, body: LogBody, token: str | None) -> Generator[LogLine, None, bool]:
         content = body.content
         if body.entries is not None:
             entries: Iterator[Any] = body.entries

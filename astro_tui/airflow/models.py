@@ -8,9 +8,10 @@ versions: the field names that differ are looked up in order.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, overload
 
 __all__ = [
     "Version",
@@ -52,6 +53,14 @@ def _str(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else str(value)
+
+
+@overload
+def _int(value: Any, default: int) -> int: ...
+
+
+@overload
+def _int(value: Any, default: None = None) -> int | None: ...
 
 
 def _int(value: Any, default: int | None = None) -> int | None:
@@ -110,7 +119,7 @@ class Version:
     raw: str = field(default="", compare=False)
 
     @classmethod
-    def parse(cls, raw: str) -> "Version":
+    def parse(cls, raw: str) -> Version:
         """Parse "3.1.7+astro.1", "2.10.5", "3.0.0rc1", "3.0.0.dev0"; raises ValueError."""
         text = str(raw).split("+", 1)[0]
         match = _VERSION_RE.match(text)
@@ -138,7 +147,7 @@ class Health:
     components: dict[str, ComponentHealth]
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Health":
+    def from_json(cls, data: Mapping[str, Any]) -> Health:
         components = {}
         for name, value in (data or {}).items():
             if not isinstance(value, Mapping):
@@ -228,7 +237,7 @@ class Dag:
         )
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Dag":
+    def from_json(cls, data: Mapping[str, Any]) -> Dag:
         return cls(**cls._common(data))
 
 
@@ -241,7 +250,7 @@ class ParamSpec:
     schema: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: Any) -> "ParamSpec":
+    def from_json(cls, data: Any) -> ParamSpec:
         # v1 / v2 3.0–3.1: {"__class": ..., "value", "description", "schema"};
         # v2 3.2+: {"value", "schema", "description", "source"}. Only three keys are read.
         if not isinstance(data, Mapping):
@@ -260,7 +269,7 @@ class DagDetails(Dag):
     doc_md: str | None = None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "DagDetails":
+    def from_json(cls, data: Mapping[str, Any]) -> DagDetails:
         raw = data.get("params")
         params = (
             {str(k): ParamSpec.from_json(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
@@ -289,7 +298,7 @@ class DagRun:
     external_trigger: bool | None = None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "DagRun":
+    def from_json(cls, data: Mapping[str, Any]) -> DagRun:
         start = parse_datetime(data.get("start_date"))
         end = parse_datetime(data.get("end_date"))
         logical = parse_datetime(_first(data, "logical_date", "execution_date"))
@@ -333,7 +342,7 @@ class TaskInstance:
     note: str | None = None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "TaskInstance":
+    def from_json(cls, data: Mapping[str, Any]) -> TaskInstance:
         start = parse_datetime(data.get("start_date"))
         end = parse_datetime(data.get("end_date"))
         state = data.get("state")
@@ -372,7 +381,7 @@ class DagImportError:
     bundle_name: str | None = None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "DagImportError":
+    def from_json(cls, data: Mapping[str, Any]) -> DagImportError:
         return cls(
             import_error_id=_int(_first(data, "import_error_id", "id")),
             filename=_str(data.get("filename")),

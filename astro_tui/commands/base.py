@@ -22,13 +22,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
-from astro_tui.airflow.errors import (
-    ApiError,
-    RateLimited,
-    ServerError,
-    Timeout,
-    Unreachable,
-)
+from astro_tui.airflow.errors import ApiError, RateLimited, ServerError, Timeout, Unreachable
 from astro_tui.commands.output import dumps, render_table
 from astro_tui.config import ConfigError, Profile, resolve_profile, transport_warnings
 from astro_tui.text import clean, redact

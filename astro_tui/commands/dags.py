@@ -6,7 +6,8 @@ import argparse
 
 from astro_tui.airflow.errors import NotFound
 from astro_tui.commands.base import Ctx
-from astro_tui.commands.output import dag_json, when
+from astro_tui.commands.output import dag_json
+from astro_tui.present.times import utc_time as when
 from astro_tui.text import clean
 
 HELP = {

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import time
 from collections.abc import Iterable
 from datetime import timezone
 
 from astro_tui.airflow.errors import NotFound
 from astro_tui.airflow.logs import LogFollower
-from astro_tui.airflow.models import LogLine, TERMINAL_TI_STATES
+from astro_tui.airflow.models import TERMINAL_TI_STATES, LogLine
 from astro_tui.commands.base import (
     EXIT_OK,
     EXIT_TIMEOUT,

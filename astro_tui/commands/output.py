@@ -8,14 +8,13 @@ import argparse
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from rich.cells import cell_len
 
 from astro_tui.airflow.models import Dag, DagRun, LogLine, TaskInstance
-from astro_tui.present.labels import ti_label as task_label
-from astro_tui.present.times import duration, iso, utc_time as when
+from astro_tui.present.times import iso
 from astro_tui.text import clean
 
 # -- formatting -----------------------------------------------------------------------------------

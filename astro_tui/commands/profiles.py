@@ -28,8 +28,8 @@ from astro_tui.config import (
     AUTH_KINDS,
     ConfigError,
     Profile,
-    check_transport_security,
     _validated as validate_profile,  # the file loader's own checks, for a profile built here
+    check_transport_security,
     config_permission_warning,
     describe_secret_source,
     is_literal_secret,

@@ -26,17 +26,16 @@ from astro_tui.commands.base import (
     UsageError,
 )
 from astro_tui.commands.output import (
-    duration,
     key_values,
     positive_int,
     render_table,
     run_json,
     seconds_arg,
-    task_label,
     ti_json,
-    when,
 )
 from astro_tui.conf import one_line
+from astro_tui.present.labels import ti_label
+from astro_tui.present.times import duration, utc_time as when
 
 RUN_STATES = ("queued", "running", "success", "failed")
 #: the order of states in a task summary: trouble first
@@ -167,7 +166,7 @@ def status_lines(run: DagRun, tis: list[TaskInstance]) -> list[str]:
     lines = key_values([(k, v) for k, v in pairs if v not in (None, "")])
     lines.append("")
     if tis:
-        rows = [(task_label(t), t.state or "none", _tries(t), when(t.start_date),
+        rows = [(ti_label(t), t.state or "none", _tries(t), when(t.start_date),
                  duration(t.duration)) for t in tis]
         lines += render_table(("TASK", "STATE", "TRY", "STARTED", "DURATION"), rows, {0: 60})
         lines.append("")
@@ -234,7 +233,7 @@ def report_outcome(ctx: Ctx, run: DagRun, tis: list[TaskInstance] | None, code: 
         ctx.note(f"run {run.run_id}: {run.state}{took}")
         return
     failed = [t for t in tis or () if t.state == "failed"]
-    names = ", ".join(f"{task_label(t)} (try {t.try_number})" for t in failed)
+    names = ", ".join(f"{ti_label(t)} (try {t.try_number})" for t in failed)
     ctx.note(f"run {run.run_id}: {run.state}{took}" + (f"; failed tasks: {names}" if names else ""))
     if failed:
         t = failed[0]

@@ -12,13 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from astro_tui.airflow.errors import (
-    ApiError,
-    NotFound,
-    Timeout,
-    Unauthorized,
-    Unreachable,
-)
+from astro_tui.airflow.errors import ApiError, NotFound, Timeout, Unauthorized, Unreachable
 from astro_tui.airflow.models import DagDetails
 from astro_tui.commands.base import EXIT_OK, EXIT_RUN_FAILED, PROG, Ctx, UsageError
 from astro_tui.commands.output import run_json

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import App
@@ -15,27 +14,11 @@ from astro_tui.tui.actions import bindings
 from astro_tui.tui.commands import DagCommands
 from astro_tui.tui.screens.help import HelpScreen
 from astro_tui.tui.screens.main import MainScreen
+from astro_tui.watch.settings import Settings
+from astro_tui.watch.watcher import Watcher
 
 if TYPE_CHECKING:
     from astro_tui.airflow.client import AirflowClient
-
-
-@dataclass(frozen=True)
-class Settings:
-    dags_seconds: float = 30.0  # DAG list + latest run per DAG (full refresh)
-    runs_seconds: float = 5.0  # runs changed anywhere (which also refreshes the selected DAG's)
-    tasks_seconds: float = 3.0  # task instances of the selected run while it is active
-    log_seconds: float = 2.0  # new lines of a running task's log
-    runs_limit: int = 25  # runs shown for the selected DAG
-
-    @classmethod
-    def from_poll_seconds(cls, seconds: float) -> Settings:
-        """A profile's `poll_seconds` (default 5): how fresh run and task states are. A running
-        log is read at least every 2 s; DAG metadata (which rarely changes) every 30 s at most."""
-        if seconds == 5.0:
-            return cls()
-        return cls(dags_seconds=max(6 * seconds, 30.0), runs_seconds=seconds,
-                   tasks_seconds=seconds, log_seconds=min(seconds, 2.0))
 
 
 class AstroTuiApp(App):
@@ -63,9 +46,12 @@ class AstroTuiApp(App):
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.clock = clock
         self.tz = tz
+        #: the deployment's data and polls; screens subscribe to what they show
+        self.watcher = Watcher(connect, self.settings, clock=clock, now=self.now)
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen())
+        self.watcher.start()
+        self.push_screen(MainScreen(self.watcher))
 
     @property
     def main(self) -> MainScreen:
@@ -79,12 +65,7 @@ class AstroTuiApp(App):
             self.push_screen(HelpScreen())
 
     async def on_unmount(self) -> None:
-        try:
-            client = self.main.client
-        except LookupError:
-            return
-        if client is not None:
-            await client.aclose()
+        await self.watcher.aclose()
 
     def _fatal_error(self) -> None:
         """Textual's crash report prints local variables, which can hold a token. Ours never

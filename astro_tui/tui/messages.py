@@ -1,24 +1,79 @@
-"""Messages that carry data from polling workers to the widgets' handlers."""
+"""The Watcher's events as Textual messages: one class per event, handled with `@on(...)`.
+
+The Watcher calls back on the app's event loop; `post_event` wraps the event in its message and
+posts it to the widget that subscribed, so handlers run in Textual's message order.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.message import Message
+from textual.message_pump import MessagePump
+
+from astro_tui.watch.events import (
+    Connected,
+    DagsChanged,
+    Event,
+    LogRead,
+    PollFailed,
+    RunsChanged,
+    TasksChanged,
+)
 
 
-class Polled(Message):
-    """A poll finished. Exactly one of `data` and `error` is set.
-
-    `generation` lets the receiver drop answers that arrive after the poll was re-targeted
-    (for example, runs of the DAG that was selected a moment ago).
-    """
-
-    def __init__(
-        self, key: str, generation: int, data: Any = None, error: BaseException | None = None
-    ) -> None:
+class WatchConnected(Message):
+    def __init__(self, event: Connected) -> None:
         super().__init__()
-        self.key = key
-        self.generation = generation
-        self.data = data
-        self.error = error
+        self.event = event
+
+
+class DagsUpdated(Message):
+    def __init__(self, event: DagsChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class RunsUpdated(Message):
+    def __init__(self, event: RunsChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class TasksUpdated(Message):
+    def __init__(self, event: TasksChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class LogUpdated(Message):
+    def __init__(self, event: LogRead) -> None:
+        super().__init__()
+        self.event = event
+
+
+class WatchFailed(Message):
+    def __init__(self, event: PollFailed) -> None:
+        super().__init__()
+        self.event = event
+
+
+def to_message(event: Event) -> Message:
+    if isinstance(event, DagsChanged):
+        return DagsUpdated(event)
+    if isinstance(event, RunsChanged):
+        return RunsUpdated(event)
+    if isinstance(event, TasksChanged):
+        return TasksUpdated(event)
+    if isinstance(event, LogRead):
+        return LogUpdated(event)
+    if isinstance(event, PollFailed):
+        return WatchFailed(event)
+    return WatchConnected(event)
+
+
+def poster(target: MessagePump):
+    """A Watcher callback that posts each event to `target` as its message."""
+
+    def post(event: Event) -> None:
+        target.post_message(to_message(event))
+
+    return post

@@ -61,6 +61,6 @@ async def test_triggered_run_goes_live_to_success_in_the_run_pane(airflow3, monk
         assert seen & {"queued", "running"}, f"states seen: {seen}"
         # The DAG list's "last run" column followed too, and the table shows the row.
         assert main.latest["example_params"].run_id == run_id
-        assert run_id in main.run_table._order
-        cells = dict(main.run_table._wanted)[run_id]
+        assert run_id in main.run_table.keys
+        cells = main.run_table.cells(run_id)
         assert cells[0].plain == "● success"

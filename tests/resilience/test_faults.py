@@ -79,7 +79,7 @@ async def test_fault_is_shown_data_kept_polling_backs_off_and_recovers(fault, pr
         await wait_for(pilot, lambda: main.dag_table.row_count >= 9, 60, "the DAG list")
         rows = main.dag_table.row_count
         main.goto_dag("example_params")
-        await wait_for(pilot, lambda: main.polls["runs"].last_ok, 20, "runs of example_params")
+        await wait_for(pilot, lambda: main.watcher.state("runs").last_ok, 20, "runs of example_params")
 
         proxy.set(fault)
         main.action_refresh()
@@ -88,8 +88,8 @@ async def test_fault_is_shown_data_kept_polling_backs_off_and_recovers(fault, pr
             await wait_for(pilot, lambda: main.panes["dags"].has_class("stale")
                            or main.panes["runs"].has_class("stale"), 30, "a stale pane")
             # Backoff: the failing panes now wait longer than their interval.
-            await wait_for(pilot, lambda: main.polls["runs"].failures >= 2, 30, "two failures")
-            assert main.polls["runs"].next_delay() > INTERVAL
+            await wait_for(pilot, lambda: main.watcher.state("runs").failures >= 2, 30, "two failures")
+            assert main.watcher.state("runs").next_delay > INTERVAL
             # Over the next 5 s: without backoff, dags (2 s), changes, runs and the probe
             # (1 s each) would send >= 17 requests; backing off, about 9 (most are the probe).
             window_start = time.monotonic()

@@ -44,20 +44,20 @@ async def test_app_keeps_working_across_several_jwt_expiries(app):
         main.goto_dag("example_params")
         auth = main.client._http.auth
         logins_before = auth.logins
-        polls_before = main.polls["runs"].generation, main.polls["runs"].last_ok
+        polls_before = main.watcher.state("runs").generation, main.watcher.state("runs").last_ok
         bad: list[str] = []
         end = time.monotonic() + 4 * JWT_SECONDS
         while time.monotonic() < end:
             text = status(app)
             if "● ok" not in text:
                 bad.append(text)
-            failing = [k for k, p in main.polls.items() if p.failures]
+            failing = [k for k, p in main.watcher.states().items() if p.failures]
             if failing:
                 bad.append(f"failing polls: {failing}")
             await pilot.pause(0.1)
         assert not bad, bad[:5]
         assert auth.logins - logins_before >= 3  # re-logged in silently, several times
-        assert main.polls["runs"].last_ok != polls_before[1]  # and kept polling meanwhile
+        assert main.watcher.state("runs").last_ok != polls_before[1]  # and kept polling meanwhile
 
 
 async def test_app_recovers_by_itself_after_an_api_server_restart(app, short_jwt_server):

@@ -52,7 +52,7 @@ async def test_pause_asks_then_patches_and_the_dag_list_follows():
         assert app.screen is main and not fake.writes()
         await pilot.press("p")
         await pilot.press("y")
-        await wait_for(pilot, lambda: dict(main.dag_table._wanted)["example_fail"][2].plain
+        await wait_for(pilot, lambda: main.dag_table.cells("example_fail")[2].plain
                        .startswith("⏸"), what="the paused marker")
         assert bodies(fake) == [("PATCH", "/api/v2/dags/example_fail", {"is_paused": True})]
         assert fake.writes()[0].url.params["update_mask"] == "is_paused"

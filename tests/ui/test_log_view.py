@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from astro_tui.tui.messages import TasksUpdated
 from astro_tui.tui.screens.save_log import SaveLogScreen
+from astro_tui.watch.events import TasksChanged
 from tests.ui.fake import FakeDeployment, make_app
 from tests.ui.log_fake import LogFake
 from tests.ui.test_main_screen import loaded, wait_for
@@ -21,7 +23,7 @@ async def open_log(pilot, dag_id: str, task_key: str, ended: bool = True):
     await pilot.press("enter")
     await wait_for(pilot, lambda: main.run_table.row_count >= 1, what="runs")
     await pilot.press("enter")
-    await wait_for(pilot, lambda: task_key in main.task_table._order, what="tasks")
+    await wait_for(pilot, lambda: task_key in main.task_table.keys, what="tasks")
     main.task_table.select_key(task_key)
     await pilot.press("enter")
     view = main.log_view
@@ -218,7 +220,12 @@ async def test_brackets_switch_tries_and_the_choice_sticks():
         await wait_for(pilot, lambda: view.ended, what="try 1")
         assert "try 1/2" in view.context and view.follower.try_number == 1
         assert "attempt=1.log" in "\n".join(view.lines)
-        main._got_tasks((main.dag_id, main.run_id, list(main.tis.values())))  # a task poll
+        handled = []
+        # a task poll's answer, as the Watcher delivers it
+        main.post_message(TasksUpdated(TasksChanged(main.dag_id, main.run_id,
+                                                    list(main.tis.values()))))
+        main.call_after_refresh(handled.append, True)
+        await wait_for(pilot, lambda: handled, what="the tasks message handled")
         assert view.follower.try_number == 1  # not dragged back to the latest try
         await pilot.press("left_square_bracket")  # no try 0
         assert view.follower.try_number == 1

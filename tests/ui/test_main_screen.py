@@ -33,8 +33,8 @@ async def test_dag_list_shows_every_dag_with_its_latest_run_state():
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, app)
         table = app.main.dag_table
-        assert table._order[0] == "example_biglog"
-        row = {k: cells for k, cells in table._wanted}
+        assert table.keys[0] == "example_biglog"
+        row = {k: table.cells(k) for k in table.keys}
         assert row["example_fail"][1].plain == "✖ failed"
         assert row["example_long"][1].plain == "▶ running"
         assert row["example_cron"][1].plain == "—"
@@ -97,7 +97,7 @@ async def test_slash_filters_dags_by_id_or_tag_and_escape_clears():
         assert main.dag_table.row_count == 1
         assert main.panes["dags"].count == "1/9"
         await pilot.press("ctrl+a", "ctrl+k", *"scheduled")  # a tag of example_cron only
-        assert main.dag_table._order == ["example_cron"]
+        assert main.dag_table.keys == ["example_cron"]
         await pilot.press("escape")
         assert main.dag_table.row_count == 9
         assert app.focused is main.dag_table
@@ -116,11 +116,11 @@ async def test_cursor_stays_on_the_same_run_when_a_new_run_pushes_rows_down():
         fake.add_run("example_params", "manual__2026-11-25T10:08:00+00:00", "running",
                      "2026-11-25T10:08:00Z")
         await wait_for(pilot, lambda: main.run_table.row_count == 3, what="the new run")
-        assert main.run_table._order[0] == "manual__2026-11-25T10:08:00+00:00"
+        assert main.run_table.keys[0] == "manual__2026-11-25T10:08:00+00:00"
         assert main.run_table.cursor_key == chosen
         assert main.run_id == chosen
         # The DAG list learned the new latest state from the cheap "changed runs" poll.
-        await wait_for(pilot, lambda: dict(main.dag_table._wanted)["example_params"][1].plain
+        await wait_for(pilot, lambda: main.dag_table.cells("example_params")[1].plain
                        == "▶ running", what="latest state")
 
 
@@ -157,8 +157,7 @@ async def test_idle_refreshes_repaint_nothing():
         before = (main.dag_table.repaints, main.run_table.repaints, main.task_table.repaints)
         runs_polls = fake.count("/dags/example_fail/dagRuns")
         changes_polls = fake.count("/dags/~/dagRuns")
-        main.polls["dags"].poke()
-        main.polls["runs"].poke()
+        main.watcher.refresh("dags", "runs")
         await wait_for(pilot, lambda: fake.count("/dags/~/dagRuns") >= changes_polls + 3,
                        what="three more polls of changed runs")
         await pilot.pause(0.2)
@@ -179,7 +178,7 @@ async def test_hostile_text_is_shown_literally_and_never_crashes():
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, app)
         main = app.main
-        row = dict(main.dag_table._wanted)["example_hostile"]
+        row = main.dag_table.cells("example_hostile")
         assert "[/]" in row[5].plain and "[bold]tag[/bold]" in row[5].plain
         main.dag_table.select_key("example_hostile")
         await pilot.press("enter", "enter")
@@ -217,7 +216,7 @@ async def test_keyboard_only_path_from_dag_to_log(size):
         await wait_for(pilot, lambda: main.run_table.row_count == 1, what="runs")
         await pilot.press("enter")
         await wait_for(pilot, lambda: main.task_table.row_count == 5, what="mapped tasks")
-        assert "square[1]" in main.task_table._order
+        assert "square[1]" in main.task_table.keys
         main.task_table.select_key("square[1]")
         await pilot.press("enter")
         await wait_for(pilot, lambda: main.log_view.ended, what="log of square[1]")
@@ -249,16 +248,17 @@ async def test_polling_continues_under_a_modal_and_hidden_panes_do_not_poll():
         await pilot.press("question_mark")  # help is a modal on top of the main screen
         fake.add_run("example_cron", "scheduled__2026-11-25T06:30:00+00:00", "running",
                      "2026-11-25T06:30:00Z")
-        await wait_for(pilot, lambda: dict(main.dag_table._wanted)["example_cron"][1].plain
+        await wait_for(pilot, lambda: main.dag_table.cells("example_cron")[1].plain
                        == "▶ running", what="a change seen under the modal")
         await pilot.press("escape")
         # The runs pane is hidden at 80x24 while the DAG pane is active: it must not poll.
-        assert main.polls["runs"].paused and main.polls["tasks"].paused
+        tasks = main.watcher.state("tasks")  # no run selected: no tasks subscription at all
+        assert main.watcher.state("runs").paused and (tasks is None or tasks.paused)
         before = fake.count("/dags/example_biglog/dagRuns")
         await pilot.pause(0.8)
         assert fake.count("/dags/example_biglog/dagRuns") == before
         await pilot.press("tab")  # show the runs pane: it polls again
-        assert not main.polls["runs"].paused
+        assert not main.watcher.state("runs").paused
         await wait_for(pilot, lambda: fake.count("/dags/example_biglog/dagRuns") > before,
                        what="runs poll after the pane is shown")
 

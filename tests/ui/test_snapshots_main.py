@@ -60,7 +60,7 @@ def test_empty_deployment(snap_compare, size):
 
     async def run_before(pilot):
         main = pilot.app.main
-        await wait_for(pilot, lambda: main.client is not None and main.polls["dags"].last_ok,
+        await wait_for(pilot, lambda: main.client is not None and main.watcher.state("dags").last_ok,
                        what="first poll")
         await pilot.pause(0.2)
 

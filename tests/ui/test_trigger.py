@@ -203,7 +203,7 @@ async def test_t_on_a_run_prefills_its_conf():
         await wait_for(pilot, lambda: main.run_table.row_count == 2, what="runs")
         main.activate("runs")
         main.run_table.move_cursor(row=1)
-        await wait_for(pilot, lambda: main.run_id == main.run_table._order[1], what="run 2")
+        await wait_for(pilot, lambda: main.run_id == main.run_table.keys[1], what="run 2")
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TriggerScreen), what="modal")
         screen = app.screen

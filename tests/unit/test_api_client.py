@@ -6,7 +6,17 @@ import pytest
 from astro_tui.airflow import AirflowClient, BearerAuth, errors as E
 from astro_tui.airflow.urls import normalize_root_url
 from tests.unit.api_fake import (
-    ROOT, V1_DAG, V1_RUN, V2_DAG, V2_RUN, V2_TI, FakeAirflow, body, html, jresp, problem,
+    ROOT,
+    V1_DAG,
+    V1_RUN,
+    V2_DAG,
+    V2_RUN,
+    V2_TI,
+    FakeAirflow,
+    body,
+    html,
+    jresp,
+    problem,
 )
 
 
@@ -427,8 +437,8 @@ async def test_set_task_state_v2_collection():
 
 
 async def test_ping_is_one_cheap_read_never_retried():
-    from tests.unit.api_fake import FakeAirflow, jresp
     from astro_tui.airflow import AirflowClient, ServerError, Version
+    from tests.unit.api_fake import FakeAirflow, jresp
 
     fake = FakeAirflow()
     fake.route("GET", r"/api/v2/dags", lambda req: jresp(503, {"detail": "down"}))

@@ -11,7 +11,7 @@ import pytest
 
 from astro_tui.airflow import Airflow3PasswordAuth, AirflowClient, errors as E
 from astro_tui.airflow.dialect import dialect_for
-from astro_tui.airflow.logs import header_length, v1_content_text, decode_token
+from astro_tui.airflow.logs import decode_token, header_length, v1_content_text
 from astro_tui.airflow.models import Dag, DagDetails, DagRun, Health, TaskInstance, Version
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -5,7 +5,14 @@ from datetime import datetime, timezone
 import pytest
 
 from astro_tui.airflow.models import (
-    Dag, DagDetails, DagImportError, DagRun, Health, ParamSpec, TaskInstance, Version,
+    Dag,
+    DagDetails,
+    DagImportError,
+    DagRun,
+    Health,
+    ParamSpec,
+    TaskInstance,
+    Version,
     parse_datetime,
 )
 from tests.unit.api_fake import V1_DAG, V1_RUN, V1_TI, V2_DAG, V2_RUN, V2_TI

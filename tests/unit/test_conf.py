@@ -9,7 +9,13 @@ import pytest
 
 from astro_tui.airflow.models import DagDetails, ParamSpec
 from astro_tui.conf import (
-    check_conf, check_value, describe_schema, dump_conf, one_line, parse_conf, parse_logical_date,
+    check_conf,
+    check_value,
+    describe_schema,
+    dump_conf,
+    one_line,
+    parse_conf,
+    parse_logical_date,
 )
 from tests.unit.test_api_fixtures import load  # recorded dag details (v1 and v2)
 

@@ -10,7 +10,14 @@ import pytest
 from astro_tui.airflow.logs import entries_to_lines, text_to_lines
 from astro_tui.airflow.models import LogLine
 from astro_tui.tui.widgets.log_store import (
-    DETAIL, HEADER, LEVEL_MASK, NOTE, Batch, LineFormatter, LogStore, search_pattern,
+    DETAIL,
+    HEADER,
+    LEVEL_MASK,
+    NOTE,
+    Batch,
+    LineFormatter,
+    LogStore,
+    search_pattern,
 )
 
 UTC = timezone.utc

@@ -23,9 +23,7 @@ from astro_tui.present.errors import FORBIDDEN, error_message
 from astro_tui.present.labels import ti_label
 from astro_tui.text import escape_markup, safe_text
 from astro_tui.tui.actions import BY_ID, WRITE_DETAILS, is_write, write_actions
-from astro_tui.tui.screens.confirm import (
-    Choice, ClearScreen, ConfirmScreen, Option,
-)
+from astro_tui.tui.screens.confirm import Choice, ClearScreen, ConfirmScreen, Option
 from astro_tui.tui.screens.trigger import TriggerOutcome, TriggerScreen
 
 if TYPE_CHECKING:
@@ -118,10 +116,7 @@ class ActionsScreen(Screen):
         self.run_worker(job(), group=f"action-{action}", exit_on_error=False)
 
     def _refresh_panes(self, *names: str) -> None:
-        polls = getattr(self, "polls", {})
-        for name in names:
-            if name in polls:
-                polls[name].poke()
+        self.watcher.refresh(*names)  # type: ignore[attr-defined]
 
     # -- selection helpers ---------------------------------------------------------------------
 

@@ -19,11 +19,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
 from astro_tui.airflow.errors import Forbidden
-from astro_tui.present.errors import FORBIDDEN, error_message
-from astro_tui.present.labels import ti_label
 from astro_tui.airflow.models import TaskInstance
+from astro_tui.present.errors import error_message
+from astro_tui.present.labels import ti_label
 from astro_tui.text import safe_text
-
 
 MODAL_CSS = """
     align: center middle;

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from astro_tui.tui.actions import help_groups
 
+
 def help_table() -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)

@@ -20,11 +20,17 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 from astro_tui.airflow.errors import ApiError, Forbidden
 from astro_tui.airflow.models import DagDetails, DagRun, ParamSpec
 from astro_tui.conf import (
-    ConfError, check_conf, describe_schema, dump_conf, one_line, parse_conf, parse_logical_date,
+    ConfError,
+    check_conf,
+    describe_schema,
+    dump_conf,
+    one_line,
+    parse_conf,
+    parse_logical_date,
 )
 from astro_tui.history import ConfHistory, HistoryEntry
-from astro_tui.text import escape_markup, safe_text
 from astro_tui.present.errors import error_message
+from astro_tui.text import escape_markup, safe_text
 from astro_tui.tui.actions import BY_ID
 from astro_tui.tui.screens.confirm import Choice, ConfirmScreen, FinishingModal
 

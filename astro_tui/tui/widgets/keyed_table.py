@@ -67,6 +67,18 @@ class KeyedTable(DataTable):
         return self._order[self.cursor_row]
 
     @property
+    def keys(self) -> list[str]:
+        """The keys of the rows shown (filtered), top to bottom."""
+        return list(self._order)
+
+    def cells(self, key: str) -> tuple[Cell, ...] | None:
+        """The cells of `key`'s row (shown or filtered out), None if there is no such row."""
+        for k, cells in self._wanted:
+            if k == key:
+                return cells
+        return None
+
+    @property
     def total_rows(self) -> int:
         return len(self._wanted)
 

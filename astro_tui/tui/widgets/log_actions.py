@@ -14,7 +14,10 @@ from astro_tui.airflow.logs import LogFollower, ui_log_url
 from astro_tui.present.labels import task_label
 from astro_tui.text import clean, escape_markup
 from astro_tui.tui.screens.save_log import (
-    SaveLogScreen, default_log_dir, default_log_name, resolve_save_path,
+    SaveLogScreen,
+    default_log_dir,
+    default_log_name,
+    resolve_save_path,
 )
 from astro_tui.tui.widgets.log_store import HEADER, LineFormatter, search_pattern
 
@@ -105,17 +108,14 @@ class LogActions(_Base):
     # -- modes ---------------------------------------------------------------------------------
 
     def action_toggle_follow(self) -> None:
-        poll = self.poll
-        if self.follower is None or poll is None or self.ended:
+        sub = self.sub
+        if self.follower is None or sub is None or self.ended:
             self.notify("The log has ended: nothing to follow.", markup=False)
             return
         self.follow = not self.follow
+        self.watcher.set_log_following(sub, self.follow)
         if self.follow:
-            poll.interval = self.interval
-            poll.poke()
             self.action_bottom()
-        else:
-            poll.interval = None
         self._retitle()
 
     def action_cycle_level(self) -> None:
@@ -167,7 +167,7 @@ class LogActions(_Base):
         if not 1 <= target <= latest:
             self.app.bell()
             return
-        self.show(self.client, self.ti, try_number=target)
+        self.show(self.ti, try_number=target)
         self.latest_try = max(self.latest_try, latest)
         self._retitle()
 

@@ -14,11 +14,9 @@ highlighted, `n`/`N` go to the next/previous one, Enter keeps the search, Esc cl
 
 from __future__ import annotations
 
-import time
-
 from rich.style import Style
 from rich.text import Text
-from textual import events
+from textual import events, on
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -28,12 +26,13 @@ from astro_tui.airflow.logs import LogFollower
 from astro_tui.airflow.models import TaskInstance
 from astro_tui.text import clean
 from astro_tui.tui.actions import bindings
-from astro_tui.tui.messages import Polled
-from astro_tui.tui.polling import PollLoop
+from astro_tui.tui.messages import LogUpdated, WatchFailed, poster
 from astro_tui.tui.widgets.log_actions import LogActions
 from astro_tui.tui.widgets.log_render import COMPONENT_CLASSES, line_strip, resolve_styles
 from astro_tui.tui.widgets.log_status import LogStatus
 from astro_tui.tui.widgets.log_store import LineFormatter, LogStore
+from astro_tui.watch.events import LogOf
+from astro_tui.watch.watcher import Subscription, Watcher
 
 SEARCH_PLACEHOLDER = "search the log (Enter keeps it, Esc clears; n/N next/previous)"
 
@@ -73,15 +72,14 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
 
     BINDINGS = bindings("log")
 
-    def __init__(self, max_lines: int = 1_000_000, **kwargs) -> None:
+    def __init__(self, watcher: Watcher, max_lines: int = 1_000_000, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.watcher = watcher
         self.store = LogStore(max_lines)
         self.formatter = LineFormatter()
-        self.client = None
         self.ti: TaskInstance | None = None
-        self.follower: LogFollower | None = None
-        self.poll: PollLoop | None = None
-        self.interval = 2.0
+        self.sub: Subscription | None = None  # the log being read (the Watcher reads it)
+        self.visible = True
         self.debounce = 0.25
         self.follow = True  # the user's `f`: poll for new lines
         self.ended = False
@@ -106,12 +104,7 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        app = self.app
-        settings = getattr(app, "settings", None)
-        self.interval = settings.log_seconds if settings is not None else 2.0
-        self.formatter = LineFormatter(getattr(app, "tz", None))
-        self.poll = PollLoop(self, "log", self.interval,
-                             clock=getattr(app, "clock", time.monotonic))
+        self.formatter = LineFormatter(getattr(self.app, "tz", None))
         search = self.search_input
         if search is not None:
             search.placeholder = SEARCH_PLACEHOLDER
@@ -126,31 +119,54 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
         return getattr(self.pane, "filter_input", None)
 
     @property
+    def client(self):
+        return self.watcher.client
+
+    @property
+    def follower(self) -> LogFollower | None:
+        """What reads the shown try (its try number, mode and counters)."""
+        return self.watcher.log_follower(self.sub) if self.sub is not None else None
+
+    def set_visible(self, visible: bool) -> None:
+        """A hidden log pane does not poll."""
+        self.visible = visible
+        if self.sub is not None:
+            if visible and self.follow:
+                self.sub.resume()
+            else:
+                self.sub.pause()
+
+    def refresh_now(self) -> None:
+        if self.sub is not None and self.visible and self.follow and not self.ended:
+            self.sub.refresh()
+
+    @property
     def lines(self) -> list[str]:
         """Every display line held (whatever is folded or filtered)."""
         return self.store.texts
 
     # -- following -----------------------------------------------------------------------------
 
-    def show(self, client, ti: TaskInstance | None, try_number: int | None = None) -> None:
+    def show(self, ti: TaskInstance | None, try_number: int | None = None) -> None:
         """Follow the latest try of `ti` (or `try_number`); None: show nothing."""
-        assert self.poll is not None
-        self.client, self.ti = client, ti
+        self.ti = ti
+        if self.sub is not None:
+            self.sub.close()
+            self.sub = None
         self._reset()
-        if client is None or ti is None:
-            self.follower = None
-            self.poll.retarget(None)
+        if self.watcher.client is None or ti is None:
             self._retitle()
             return
         self.latest_try = max(ti.try_number or 0, try_number or 0)
-        self.follower = LogFollower(
-            client, ti.dag_id, ti.run_id, ti.task_id, try_number or ti.try_number or None,
-            ti.map_index, interval=self.interval,
-        )
+        topic = LogOf(ti.dag_id, ti.run_id, ti.task_id, ti.map_index,
+                      try_number or ti.try_number or None)
+        formatter = self.formatter
+        self.sub = self.watcher.follow_log(
+            topic, poster(self), lambda lines, emit: formatter.chunked(lines, emit),
+            delay=self.debounce)
+        self.set_visible(self.visible)
         self.waiting = True
         self._retitle()
-        self.poll.interval = self.interval
-        self.poll.retarget(self._fetch, delay=self.debounce)
 
     def following(self, ti: TaskInstance) -> bool:
         """Whether `ti` is shown and no try newer than those known has started (a retry)."""
@@ -160,25 +176,6 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
             and (ti.try_number or 0) <= max(self.latest_try, f.try_number or 0)
         )
 
-    async def _fetch(self):
-        follower, formatter, poll = self.follower, self.formatter, self.poll
-        if follower is None or poll is None or not self.follow:
-            return None
-        generation = poll.generation
-        app = self.app
-
-        def emit(batch) -> None:  # in the worker thread: a big log shows up as it is formatted
-            app.call_from_thread(self._partial, generation, batch)
-
-        return await follower.poll_with(lambda lines: formatter.chunked(lines, emit),
-                                        thread=True)
-
-    def _partial(self, generation: int, batch) -> None:
-        if self.poll is None or generation != self.poll.generation:
-            return
-        self._loaded()
-        self.entries += batch.entries
-        self._append(batch)
 
     def _reset(self) -> None:
         level_min = self.store.level_min  # view preferences outlive the task shown
@@ -205,29 +202,38 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
             self.waiting = False
             self.refresh()
 
-    def on_polled(self, message: Polled) -> None:
+    @on(WatchFailed)
+    def _failed(self, message: WatchFailed) -> None:
         message.stop()
-        if self.poll is None or message.generation != self.poll.generation:
+        if self.sub is None or message.event.topic != self.sub.topic:
             return
         self._loaded()
-        f = self.follower
-        if message.error is not None:
-            err = message.error
-            text = err.message if isinstance(err, ApiError) else str(err)
-            self.error = clean(f"{type(err).__name__}: {text}", 200, newline=" ")
-            self._retitle()
-            self.refresh()
+        err = message.event.error
+        text = err.message if isinstance(err, ApiError) else str(err)
+        self.error = clean(f"{type(err).__name__}: {text}", 200, newline=" ")
+        self._retitle()
+        self.refresh()
+
+    @on(LogUpdated)
+    def _log_read(self, message: LogUpdated) -> None:
+        message.stop()
+        event = message.event
+        if self.sub is None or self.sub.closed or event.topic != self.sub.topic:
+            return
+        self._loaded()
+        batch = event.data
+        if event.partial:
+            self.entries += batch.entries
+            self._append(batch)
             return
         self.error = None
-        batch = message.data
         if batch is not None:
             self.entries += batch.entries
             if batch.texts or batch.groups:
                 self._append(batch)
-        if f is not None and f.ti is not None:
-            self.latest_try = max(self.latest_try, f.ti.try_number or 0)
-        if f is not None and f.finished and not self.ended:
-            self.poll.interval = None
+        if event.ti is not None:
+            self.latest_try = max(self.latest_try, event.ti.try_number or 0)
+        if event.finished and not self.ended:
             self.ended = True
             self._append(None, note="— end of log —")
         self._retitle()

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 from rich.text import Text
 
 from astro_tui.airflow.models import Dag, DagRun, TaskInstance
-from astro_tui.text import safe_text
 from astro_tui.present.labels import ti_label
 from astro_tui.present.times import duration, elapsed, short_time
+from astro_tui.text import safe_text
 from astro_tui.tui.states import state_text
 from astro_tui.tui.widgets.keyed_table import Column
 

@@ -1,0 +1,113 @@
+"""What a Watcher tells its subscribers, one class per event, and what they can subscribe to.
+
+Topics are values (frozen dataclasses): two screens showing the runs of the same DAG share one
+poll. Events carry the data they announce; the Watcher keeps its own copy (its cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from astro_tui.airflow.models import Dag, DagRun, TaskInstance
+
+# -- topics --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DagList:
+    """Every DAG, with the latest run of each."""
+
+
+@dataclass(frozen=True)
+class RunsOf:
+    """The newest runs of one DAG."""
+
+    dag_id: str
+
+
+@dataclass(frozen=True)
+class TasksOf:
+    """Every task instance of one run."""
+
+    dag_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class LogOf:
+    """One try's log (None: the latest try), followed while the try runs."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int = -1
+    try_number: int | None = None
+
+
+Topic = DagList | RunsOf | TasksOf | LogOf
+
+
+def topic_kind(topic: Topic) -> str:
+    """"dags", "runs", "tasks" or "log": the name of the topic's poll."""
+    return {DagList: "dags", RunsOf: "runs", TasksOf: "tasks", LogOf: "log"}[type(topic)]
+
+
+# -- events --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Connected:
+    """The Watcher has a working client (after start or a reconnect)."""
+
+    version: str
+
+
+@dataclass(frozen=True)
+class DagsChanged:
+    """The DAG list or the latest run of some DAG changed."""
+
+    dags: Mapping[str, Dag]
+    latest: Mapping[str, DagRun]
+
+
+@dataclass(frozen=True)
+class RunsChanged:
+    dag_id: str
+    runs: Sequence[DagRun]  # newest first
+    total: int  # runs the DAG has in all (more than shown when over the limit)
+
+
+@dataclass(frozen=True)
+class TasksChanged:
+    dag_id: str
+    run_id: str
+    tis: Sequence[TaskInstance]
+
+
+@dataclass(frozen=True)
+class LogRead:
+    """New lines of a followed log, as the subscriber's sink made them (`data`).
+
+    `partial`: more of the same read follows (a big log arrives in pieces). `finished`: the try
+    is over and its whole log was read; polling has stopped."""
+
+    topic: LogOf
+    data: Any
+    partial: bool
+    finished: bool
+    try_number: int | None  # the try being read (known after the first read)
+    ti: TaskInstance | None  # its task instance, as last read
+
+
+@dataclass(frozen=True)
+class PollFailed:
+    """A poll failed; its subscribers keep their last data (now stale)."""
+
+    kind: str  # "connect", "dags", "changes", "runs", "tasks", "log", "probe"
+    topic: Topic | None
+    error: BaseException
+
+
+Event = Connected | DagsChanged | RunsChanged | TasksChanged | LogRead | PollFailed

@@ -1,0 +1,25 @@
+"""How often a Watcher polls what, and its bounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    dags_seconds: float = 30.0  # DAG list + latest run per DAG (full refresh)
+    runs_seconds: float = 5.0  # runs changed anywhere (which also refreshes the selected DAG's)
+    tasks_seconds: float = 3.0  # task instances of the selected run while it is active
+    log_seconds: float = 2.0  # new lines of a running task's log
+    runs_limit: int = 25  # runs shown for the selected DAG
+    #: requests of one deployment in flight at once, all polls together (issue 13)
+    max_in_flight: int = 4
+
+    @classmethod
+    def from_poll_seconds(cls, seconds: float) -> Settings:
+        """A profile's `poll_seconds` (default 5): how fresh run and task states are. A running
+        log is read at least every 2 s; DAG metadata (which rarely changes) every 30 s at most."""
+        if seconds == 5.0:
+            return cls()
+        return cls(dags_seconds=max(6 * seconds, 30.0), runs_seconds=seconds,
+                   tasks_seconds=seconds, log_seconds=min(seconds, 2.0))
