@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -133,11 +133,11 @@ _MAIN_ORDER = ("trigger", "pause", "clear", "mark", "next_pane", "prev_pane", "b
 _APP_ORDER = ("quit", "help")
 
 
-def _ordered(ids: tuple[str, ...]) -> list[Binding]:
+def _ordered(ids: tuple[str, ...]) -> list[BindingType]:
     return [BY_ID[i].binding() for i in ids]
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """The bindings of one scope, in footer order."""
     if scope == "main":
         return _ordered(_MAIN_ORDER)
@@ -170,7 +170,7 @@ def help_groups() -> list[tuple[str, list[tuple[str, str]]]]:
 def readme_table() -> list[str]:
     """The README's key table (markdown lines), made from the actions."""
     lines = ["| key | what it does |", "|---|---|"]
-    for name, rows in help_groups():
+    for _name, rows in help_groups():
         for label, what in rows:
             if label:
                 lines.append(f"| `{label}` | {what} |")

@@ -12,6 +12,7 @@ from textual.app import App
 
 from astro_tui.tui.actions import bindings
 from astro_tui.tui.commands import DagCommands
+from astro_tui.tui.context import UiContext
 from astro_tui.tui.screens.help import HelpScreen
 from astro_tui.tui.screens.main import MainScreen
 from astro_tui.watch.settings import Settings
@@ -51,7 +52,8 @@ class AstroTuiApp(App):
 
     def on_mount(self) -> None:
         self.watcher.start()
-        self.push_screen(MainScreen(self.watcher))
+        self.push_screen(MainScreen(self.watcher, UiContext(
+            self.profile_name, self.read_only, self.now, self.tz)))
 
     @property
     def main(self) -> MainScreen:

@@ -3,30 +3,35 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Protocol, runtime_checkable
 
 from textual.command import Hit, Hits, Provider
 
 from astro_tui.text import escape_markup
 
 
+@runtime_checkable
+class DagBrowser(Protocol):
+    """A screen that lists DAGs and can select one."""
+
+    def dag_ids(self) -> list[str]: ...
+
+    def goto_dag(self, dag_id: str) -> None: ...
+
+
 class DagCommands(Provider):
     async def search(self, query: str) -> Hits:
-        from astro_tui.tui.screens.main import MainScreen
-
-        app = self.app
-        try:
-            main = app.main  # type: ignore[attr-defined]
-        except LookupError:
-            return
-        if not isinstance(main, MainScreen):
+        screen = next((s for s in reversed(self.app.screen_stack)
+                       if isinstance(s, DagBrowser)), None)
+        if screen is None:
             return
         matcher = self.matcher(query)
-        for dag_id in sorted(main.dags):
+        for dag_id in sorted(screen.dag_ids()):
             # The palette parses prompts as markup: escape the (untrusted) DAG id.
             label = escape_markup(dag_id, newline=" ")
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(main.goto_dag, dag_id),
+                yield Hit(score, matcher.highlight(label), partial(screen.goto_dag, dag_id),
                           help="Go to DAG")
 
     async def discover(self) -> Hits:

@@ -134,9 +134,9 @@ class Poll:
         """Seconds until the next poll: the interval, or the backoff after failures."""
         if self._failures:
             base = self._interval or 5.0
-            delay = min(base * (2 ** (self._failures - 1)), self._max_backoff)
+            delay: float = min(base * (2.0 ** (self._failures - 1)), self._max_backoff)
             delay *= random.uniform(0.9, 1.1)
-            retry_after = getattr(self._last_error, "retry_after", None)  # 429 Retry-After
+            retry_after: float | None = getattr(self._last_error, "retry_after", None)  # 429
             return max(delay, retry_after or 0.0)
         return self._interval
 
@@ -297,7 +297,9 @@ class Poll:
                     self._last_duration = self._last_ok - started
                     self._deliver(data, None)
             finally:
-                self._busy = False
+                # A request abandoned by restart() may end after the new one started.
+                if self._task is None or self._task is asyncio.current_task():
+                    self._busy = False
 
     def _deliver(self, data: Any, error: BaseException | None) -> None:
         self._done(data, error)

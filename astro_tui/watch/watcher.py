@@ -189,6 +189,7 @@ class Watcher:
         self._probe = Poll("probe", s.runs_seconds, self._got_probe, timeout=5,
                            max_backoff=s.runs_seconds, clock=clock)
         self._runs_since: datetime | None = None
+        self._changes_failed = False
         self._dags: dict[str, Dag] = {}
         self._latest: dict[str, DagRun] = {}
         self._ticker: asyncio.Task[None] | None = None
@@ -507,6 +508,8 @@ class Watcher:
         return started, runs
 
     def _got_changes(self, data: Any, error: BaseException | None) -> None:
+        recovered = self._changes_failed and error is None
+        self._changes_failed = error is not None
         if error is not None:
             feed = self._feeds.get(DagList())
             self._failed("changes", DagList(), error, feed)
@@ -522,8 +525,12 @@ class Watcher:
                 if self._latest.get(run.dag_id) != run:
                     changed = True
                 self._latest[run.dag_id] = run
-        if changed:
-            self._publish_dags()
+        if changed or recovered:
+            self._publish_dags()  # (after a failure: the data is fresh again)
+        if recovered:
+            for topic, feed in self._feeds.items():
+                if isinstance(topic, RunsOf) and feed.last is not None:
+                    feed.deliver(feed.last)
         by_dag: dict[str, list[DagRun]] = {}
         for run in runs:
             by_dag.setdefault(run.dag_id, []).append(run)
@@ -642,6 +649,17 @@ class Watcher:
     def log_follower(self, sub: Subscription) -> LogFollower | None:
         """The follower behind a log subscription (its try, mode and counters)."""
         return sub._feed.follower
+
+    async def read_log(self, topic: LogOf, sink: Callable[[Iterable[LogLine]], Any]) -> Any:
+        """Read one try's whole log once (to save it), through the deployment's gate; returns
+        what `sink` (run in a worker thread) returns."""
+        client = self._client
+        if client is None:
+            raise RuntimeError("not connected")
+        reader = LogFollower(client, topic.dag_id, topic.run_id, topic.task_id,
+                             topic.try_number, topic.map_index)
+        async with self._gate:
+            return await reader.poll_with(sink, thread=True)
 
     def set_log_following(self, sub: Subscription, on: bool) -> None:
         """`f` in the log pane: stop or resume reading new lines."""

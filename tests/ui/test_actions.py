@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from astro_tui.tui.screens.actions import ActionCommands
+from astro_tui.tui.writes import ActionCommands
 from astro_tui.tui.screens.confirm import ClearScreen, ConfirmScreen
 from astro_tui.tui.screens.trigger import TriggerScreen
 from tests.ui.fake import FakeDeployment, make_app

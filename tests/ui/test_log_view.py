@@ -145,13 +145,13 @@ async def test_search_highlights_counts_and_n_N_move_between_matches():
         assert len(view.matches) == 11 and "match 1/11" in subtitle(view)
         assert view.lines[view.cursor].startswith("10:07:02 INFO  example_long: tick 2 ")
         await pilot.press("enter")
-        assert pilot.app.focused is view and view.query == "tick 2"
+        assert pilot.app.focused is view and view.search_text == "tick 2"
         await pilot.press("n", "n")
         assert "match 3/11" in subtitle(view) and "tick 21 " in view.lines[view.cursor]
         await pilot.press("N", "N", "N")
         assert "match 11/11" in subtitle(view)  # wraps around
         await pilot.press("escape")  # clears the search first...
-        assert view.query == "" and not view.matches and main.active == "log"
+        assert view.search_text == "" and not view.matches and main.active == "log"
         await pilot.press("escape")  # ...then goes back as usual
         assert main.active == "tasks"
 
@@ -162,7 +162,7 @@ async def test_search_input_escape_clears_and_no_match_is_said():
         await pilot.press("slash", *"zzz-nothing")
         assert "no match" in subtitle(view)
         await pilot.press("escape")
-        assert not pilot.app.main.panes["log"].filtering and view.query == ""
+        assert not pilot.app.main.panes["log"].filtering and view.search_text == ""
         assert pilot.app.focused is view
 
 

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2] / "astro_tui"
 
 
@@ -77,8 +75,6 @@ def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
 
 
-@pytest.mark.xfail(strict=True, reason="app <-> commands <-> main and the log mixins: removed by the "
-                   "screen split (issue 14, step 3)")
 def test_no_import_cycles_in_astro_tui():
     graph = import_graph()
     assert "astro_tui.tui.screens.main" in graph  # the graph is real

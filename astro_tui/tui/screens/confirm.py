@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
+from textual.widgets.button import ButtonVariant
 
 from astro_tui.airflow.errors import Forbidden
 from astro_tui.airflow.models import TaskInstance
@@ -43,7 +44,7 @@ class Choice:
     value: str
     label: str
     key: str  # a single key that picks this answer
-    variant: str = "default"
+    variant: ButtonVariant = "default"
 
 
 

@@ -1,26 +1,24 @@
 """The main screen: DAGs → runs → task instances → log, each pane kept live by the Watcher.
 
-Data flows one way: the Watcher polls what the screen subscribed to and its events arrive as
-typed messages, which are diffed into the panes. Selection flows down: moving the cursor in one
-pane subscribes the next pane to what is selected (debounced), so only what is on screen is
-polled.
+It composes the panes, moves the focus, and maps the Watcher's events (typed messages) onto the
+widgets. What is selected and its subscriptions live in tui/selection.py, the status line in
+tui/status.py, the write actions in tui/writes.py.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
+from astro_tui.airflow.client import AirflowClient
 from astro_tui.airflow.models import Dag, DagRun, TaskInstance
-from astro_tui.present.errors import error_line
-from astro_tui.present.times import duration as fmt_duration
-from astro_tui.text import clean
 from astro_tui.tui.actions import bindings
+from astro_tui.tui.context import UiContext
 from astro_tui.tui.messages import (
     DagsUpdated,
     RunsUpdated,
@@ -29,56 +27,85 @@ from astro_tui.tui.messages import (
     WatchFailed,
     poster,
 )
-from astro_tui.tui.screens.actions import ActionsScreen
+from astro_tui.tui.selection import Selection
+from astro_tui.tui.status import status_text
 from astro_tui.tui.widgets.footer import Footer
 from astro_tui.tui.widgets.keyed_table import KeyedTable
-from astro_tui.tui.widgets.log_view import LogView
+from astro_tui.tui.widgets.log import LogView
 from astro_tui.tui.widgets.pane import Pane
 from astro_tui.tui.widgets.rows import (
     DAG_COLUMNS,
     RUN_COLUMNS,
     TASK_COLUMNS,
-    dag_row,
+    DagRows,
     run_row,
     ti_key,
     ti_row,
 )
 from astro_tui.tui.widgets.status_bar import StatusBar
-from astro_tui.watch.events import DagList, RunsOf, TasksOf
-from astro_tui.watch.watcher import Subscription, Watcher
-
-if TYPE_CHECKING:
-    from astro_tui.airflow.client import AirflowClient
-    from astro_tui.tui.app import AstroTuiApp
+from astro_tui.tui.writes import ActionCommands, Target, WriteActions
+from astro_tui.watch.events import DagList, RunsOf
+from astro_tui.watch.watcher import Watcher
 
 PANES = ("dags", "runs", "tasks", "log")
-DEBOUNCE = 0.25
+#: the Watcher's poll whose trouble makes a pane stale
+STALE_PANE = {"dags": "dags", "changes": "dags", "runs": "runs", "tasks": "tasks"}
 
-class MainScreen(ActionsScreen):
+
+class MainScreen(Screen[Any]):
     BINDINGS = bindings("main")
+    COMMANDS = {ActionCommands}
 
-    app: AstroTuiApp
-
-    def __init__(self, watcher: Watcher) -> None:
+    def __init__(self, watcher: Watcher, ctx: UiContext) -> None:
         super().__init__()
         self.watcher = watcher
-        self._runs_sub: Subscription | None = None
-        self._tasks_sub: Subscription | None = None
-        self.dags: dict[str, Dag] = {}
-        self.latest: dict[str, DagRun] = {}
-        self._dag_rows: dict[str, tuple] = {}  # dag_id -> (dag, latest run, day, row cells)
-        self.runs: dict[str, DagRun] = {}
-        self.tis: dict[str, TaskInstance] = {}
-        self.dag_id: str | None = None
-        self.run_id: str | None = None
-        self.task_key: str | None = None
+        self.ctx = ctx
+        self.selection = Selection(watcher, poster(self))
+        self.writes = WriteActions(self, watcher, ctx, self.show_run)
+        self._dag_rows = DagRows()
         self.active = "dags"
         self.compact = False
-        self._want_run: str | None = None
+
+    # -- what is shown (read by tests and the palette) ----------------------------------------
 
     @property
     def client(self) -> AirflowClient | None:
         return self.watcher.client
+
+    @property
+    def dags(self) -> dict[str, Dag]:
+        return self.selection.dags
+
+    @property
+    def latest(self) -> dict[str, DagRun]:
+        return self.selection.latest
+
+    @property
+    def runs(self) -> dict[str, DagRun]:
+        return self.selection.runs
+
+    @property
+    def tis(self) -> dict[str, TaskInstance]:
+        return self.selection.tis
+
+    @property
+    def dag_id(self) -> str | None:
+        return self.selection.dag_id
+
+    @property
+    def run_id(self) -> str | None:
+        return self.selection.run_id
+
+    @property
+    def task_key(self) -> str | None:
+        return self.selection.task_key
+
+    @property
+    def forbidden(self) -> set[str]:
+        return self.writes.forbidden
+
+    def dag_ids(self) -> list[str]:
+        return list(self.selection.dags)
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -86,7 +113,7 @@ class MainScreen(ActionsScreen):
         self.dag_table = KeyedTable(DAG_COLUMNS, id="dag-table")
         self.run_table = KeyedTable(RUN_COLUMNS, id="run-table")
         self.task_table = KeyedTable(TASK_COLUMNS, id="task-table")
-        self.log_view = LogView(self.watcher, id="log-view")
+        self.log_view = LogView(self.watcher, tz=self.ctx.tz, id="log-view")
         self.panes = {
             "dags": Pane("DAGs", self.dag_table, id="dags"),
             "runs": Pane("Runs", self.run_table, id="runs"),
@@ -113,17 +140,25 @@ class MainScreen(ActionsScreen):
         self.set_interval(1.0, self.update_status, name="status")
         self.update_status()
 
-    def on_resize(self, event) -> None:
+    def on_unmount(self) -> None:
+        self._unlisten()
+        self._dags_sub.close()
+        self.selection.dag(None)
+        self.log_view.show(None)
+
+    def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width, event.size.height)
 
     def _apply_layout(self, width: int, height: int) -> None:
-        compact = width < 100 or height < 28
-        self.compact = compact
-        self.set_class(compact, "compact")
-        for name, pane in self.panes.items():
-            pane.set_class(name == self.active, "active")
+        self.compact = width < 100 or height < 28
+        self.set_class(self.compact, "compact")
+        self._mark_active()
         self._show_containers()
         self._sync_visibility()
+
+    def _mark_active(self) -> None:
+        for name, pane in self.panes.items():
+            pane.set_class(name == self.active, "active")
 
     def _show_containers(self) -> None:
         active, compact = self.active, self.compact
@@ -135,33 +170,26 @@ class MainScreen(ActionsScreen):
 
     def _sync_visibility(self) -> None:
         """Hidden panes do not poll."""
-        for pane, sub in (("runs", self._runs_sub), ("tasks", self._tasks_sub)):
-            if sub is not None:
-                if self._visible(pane):
-                    sub.resume()
-                else:
-                    sub.pause()
+        self.selection.show(self._visible("runs"), self._visible("tasks"))
         self.log_view.set_visible(self._visible("log"))
 
     def activate(self, pane: str) -> None:
         self.active = pane
-        for name, p in self.panes.items():
-            p.set_class(name == pane, "active")
+        self._mark_active()
         self._show_containers()
         self._sync_visibility()
         self.panes[pane].body.focus()
         self.update_status()
 
-    def on_descendant_focus(self, event) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         for name, pane in self.panes.items():
             if event.widget in (pane.body, pane.filter_input) and name != self.active:
                 self.active = name
-                for n, p in self.panes.items():
-                    p.set_class(n == name, "active")
+                self._mark_active()
                 self._sync_visibility()
                 self.update_status()
 
-    # -- actions -------------------------------------------------------------------------------
+    # -- keys ----------------------------------------------------------------------------------
 
     def action_next_pane(self) -> None:
         self.activate(PANES[(PANES.index(self.active) + 1) % len(PANES)])
@@ -184,6 +212,30 @@ class MainScreen(ActionsScreen):
 
     def action_refresh(self) -> None:
         self.watcher.refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.writes.check(action)
+
+    def _target(self) -> Target:
+        s = self.selection
+        return Target(self.active, s.dag_id, s.dags.get(s.dag_id) if s.dag_id else None,
+                      s.selected_run(), s.selected_ti())
+
+    def run_write(self, action: str) -> None:
+        """A write action on the selection (keys t, p, c, m and the palette)."""
+        self.writes.run(action, self._target())
+
+    def action_trigger(self) -> None:
+        self.run_write("trigger")
+
+    def action_pause(self) -> None:
+        self.run_write("pause")
+
+    def action_clear(self) -> None:
+        self.run_write("clear")
+
+    def action_mark(self) -> None:
+        self.run_write("mark")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         for name, pane in self.panes.items():
@@ -212,20 +264,21 @@ class MainScreen(ActionsScreen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._follow_cursor(event.data_table)
 
+    # -- selection -----------------------------------------------------------------------------
+
     def show_run(self, dag_id: str, run_id: str) -> None:
         """Select `run_id` of `dag_id` as soon as the runs poll sees it (after a trigger)."""
-        self._want_run = run_id
+        self.selection.want_run = run_id
         self.goto_dag(dag_id)
         self.select_dag(dag_id)
-        if self._runs_sub is not None:
-            self._runs_sub.refresh()
+        self.selection.refresh_runs()
         self._pick_wanted_run()
 
     def _pick_wanted_run(self) -> None:
-        if self._want_run and self._want_run in self.runs:
-            run_id, self._want_run = self._want_run, None
-            self.run_table.select_key(run_id)
-            self.select_run(run_id)
+        want = self.selection.want_run
+        if want and want in self.selection.runs:
+            self.run_table.select_key(want)
+            self.select_run(want)
             if self.active in ("dags", "runs"):  # never pull focus back from where the user went
                 self.activate("runs")
 
@@ -237,9 +290,7 @@ class MainScreen(ActionsScreen):
             self.dag_table.select_key(dag_id)
         self.activate("dags")
 
-    # -- selection -----------------------------------------------------------------------------
-
-    def _follow_cursor(self, table: DataTable) -> None:
+    def _follow_cursor(self, table: DataTable[Any]) -> None:
         if table is self.dag_table:
             self.select_dag(self.dag_table.cursor_key)
         elif table is self.run_table:
@@ -248,49 +299,34 @@ class MainScreen(ActionsScreen):
             self.select_task(self.task_table.cursor_key)
 
     def select_dag(self, dag_id: str | None) -> None:
-        if dag_id == self.dag_id:
+        if not self.selection.dag(dag_id):
             return
-        self.dag_id = dag_id
-        self.runs = {}
         self.run_table.sync([])
-        self.select_run(None)
+        self._run_selected()
         self.panes["runs"].set_context(dag_id or "")
         self.panes["runs"].remove_class("stale")
-        if self._runs_sub is not None:
-            self._runs_sub.close()
-            self._runs_sub = None
-        if dag_id is not None:
-            self._runs_sub = self.watcher.subscribe(RunsOf(dag_id), poster(self), delay=DEBOUNCE)
-            self._sync_visibility()
+        self._sync_visibility()
 
     def select_run(self, run_id: str | None) -> None:
-        if run_id is not None and run_id == self._want_run:
-            self._want_run = None  # reached (by the cursor): a later poll must not re-select it
-            if self.active == "dags":
-                self.activate("runs")
-        if run_id == self.run_id:
-            return
-        self.run_id = run_id
-        self.tis = {}
-        self.task_table.sync([])
-        self.select_task(None)
-        self.panes["tasks"].set_context(f"{self.dag_id} › {run_id}" if run_id else "")
-        self.panes["tasks"].remove_class("stale")
-        if self._tasks_sub is not None:
-            self._tasks_sub.close()
-            self._tasks_sub = None
-        if run_id is not None and self.dag_id is not None:
-            self._tasks_sub = self.watcher.subscribe(TasksOf(self.dag_id, run_id), poster(self),
-                                                     delay=DEBOUNCE)
+        wanted = run_id is not None and run_id == self.selection.want_run
+        if wanted and self.active == "dags":
+            self.activate("runs")
+        if self.selection.run(run_id):
+            self._run_selected()
             self._sync_visibility()
 
-    def select_task(self, key: str | None) -> None:
-        if key == self.task_key:
-            return
-        self.task_key = key
-        self.log_view.show(self.tis.get(key) if key else None)
+    def _run_selected(self) -> None:
+        run_id = self.selection.run_id
+        self.task_table.sync([])
+        self.log_view.show(None)
+        self.panes["tasks"].set_context(f"{self.dag_id} › {run_id}" if run_id else "")
+        self.panes["tasks"].remove_class("stale")
 
-    # -- events from the Watcher ----------------------------------------------------------------
+    def select_task(self, key: str | None) -> None:
+        if self.selection.task(key):
+            self.log_view.show(self.selection.selected_ti())
+
+    # -- events from the Watcher ---------------------------------------------------------------
 
     @on(WatchConnected)
     def _connected(self) -> None:
@@ -300,44 +336,25 @@ class MainScreen(ActionsScreen):
     @on(WatchFailed)
     def _failed(self, message: WatchFailed) -> None:
         event = message.event
-        pane = {"dags": "dags", "changes": "dags", "runs": "runs", "tasks": "tasks"}.get(
-            event.kind)
+        pane = STALE_PANE.get(event.kind)
         if pane is not None and (event.kind != "runs" or event.topic == RunsOf(self.dag_id or "")):
             self.panes[pane].add_class("stale")
-        if event.kind == "changes" and self._runs_sub is not None and \
-                not self._runs_sub.state.failures:
-            self.panes["runs"].add_class("stale")
+        if event.kind == "changes" and self.dag_id is not None and \
+                not self.selection.runs_failing:
+            self.panes["runs"].add_class("stale")  # the changes poll keeps the runs fresh
         self.update_status()
 
     @on(DagsUpdated)
     def _dags_updated(self, message: DagsUpdated) -> None:
         self.panes["dags"].remove_class("stale")
-        self.dags = dict(message.event.dags)
-        self.latest = dict(message.event.latest)
-        self._render_dags()
+        self.selection.dags = dict(message.event.dags)
+        self.selection.latest = dict(message.event.latest)
+        self.dag_table.sync(self._dag_rows.rows(self.selection.dags, self.selection.latest,
+                                                self.ctx.now(), self.ctx.tz))
+        self._refresh_counts()
         if self.dag_id is None:
             self.select_dag(self.dag_table.cursor_key)
         self.update_status()
-
-    def _render_dags(self) -> None:
-        """Rows are built again only for DAGs whose data (or the local day) changed: with 1,000
-        DAGs, sanitizing every cell on every poll was most of the idle CPU."""
-        now = self.app.now()
-        day = now.astimezone(self.app.tz).date()
-        old, cache = self._dag_rows, {}
-        rows = []
-        for dag in sorted(self.dags.values(), key=lambda d: d.dag_id):
-            run = self.latest.get(dag.dag_id)
-            hit = old.get(dag.dag_id)
-            if hit is not None and hit[0] == dag and hit[1] == run and hit[2] == day:
-                row = hit[3]
-            else:
-                row = dag_row(dag, run, now, self.app.tz)
-            cache[dag.dag_id] = (dag, run, day, row)
-            rows.append((dag.dag_id, row))
-        self._dag_rows = cache
-        self.dag_table.sync(rows)
-        self._refresh_counts()
 
     @on(RunsUpdated)
     def _runs_updated(self, message: RunsUpdated) -> None:
@@ -345,9 +362,9 @@ class MainScreen(ActionsScreen):
         if dag_id != self.dag_id:
             return
         self.panes["runs"].remove_class("stale")
-        now = self.app.now()
-        self.runs = {r.run_id: r for r in runs}
-        self._render_runs(now)
+        now = self.ctx.now()
+        self.selection.runs = {r.run_id: r for r in runs}
+        self.run_table.sync([(r.run_id, run_row(r, now, self.ctx.tz)) for r in runs])
         self.panes["runs"].set_context(dag_id, f"{len(runs)}/{total}" if total > len(runs)
                                        else str(len(runs)))
         self._pick_wanted_run()
@@ -355,28 +372,23 @@ class MainScreen(ActionsScreen):
             self.select_run(self.run_table.cursor_key)
         self.update_status()
 
-    def _render_runs(self, now=None) -> None:
-        now = now or self.app.now()
-        self.run_table.sync([(r.run_id, run_row(r, now, self.app.tz)) for r in self.runs.values()])
-
     @on(TasksUpdated)
     def _tasks_updated(self, message: TasksUpdated) -> None:
-        dag_id, run_id, tis = message.event.dag_id, message.event.run_id, message.event.tis
-        if (dag_id, run_id) != (self.dag_id, self.run_id):
+        event = message.event
+        if (event.dag_id, event.run_id) != (self.dag_id, self.run_id):
             return
         self.panes["tasks"].remove_class("stale")
-        now = self.app.now()
-        tis = sorted(tis, key=lambda t: (t.start_date is None, t.start_date or now, t.task_id,
-                                         t.map_index))
-        self.tis = {ti_key(t): t for t in tis}
-        rows = [(ti_key(t), ti_row(t, now)) for t in tis]
-        self.task_table.sync(rows)
+        now = self.ctx.now()
+        tis = sorted(event.tis, key=lambda t: (t.start_date is None, t.start_date or now,
+                                               t.task_id, t.map_index))
+        self.selection.tis = {ti_key(t): t for t in tis}
+        self.task_table.sync([(ti_key(t), ti_row(t, now)) for t in tis])
         self._refresh_counts()
-        if self.task_key is None or self.task_key not in self.tis:
+        key = self.task_key
+        if key is None or key not in self.tis:
             self.select_task(self.task_table.cursor_key)
-        elif not self.log_view.following(self.tis[self.task_key]):
-            # A retry started: follow the new try.
-            self.log_view.show(self.tis[self.task_key])
+        elif not self.log_view.following(self.tis[key]):
+            self.log_view.show(self.tis[key])  # a retry started: follow the new try
         self.update_status()
 
     def _refresh_counts(self) -> None:
@@ -385,37 +397,5 @@ class MainScreen(ActionsScreen):
             count = f"{shown}/{total}" if shown != total else str(total)
             self.panes[name].set_context(self.panes[name].context, count)
 
-    # -- status --------------------------------------------------------------------------------
-
     def update_status(self) -> None:
-        app = self.app
-        status = self.watcher.status(self.active)
-        text = Text()
-        text.append(clean(app.profile_name, max_len=30), style="bold")
-        if status.version is not None:
-            text.append(f" · Airflow {status.version}")
-        text.append(" · ")
-        if not status.connected and status.error is None:
-            text.append("◌ connecting…", style="yellow")
-        elif status.error is not None:
-            text.append("✖ down: ", style="bold red")
-            text.append(describe_error(status.error), style="red")
-        elif status.waiting > 5:
-            text.append(f"◌ slow: waiting {fmt_duration(status.waiting)} for the server",
-                        style="yellow")
-        elif status.slow:
-            text.append("● slow", style="yellow")
-        else:
-            text.append("● ok", style="green")
-        if status.connected:
-            kind = self.active if self.active in ("runs", "tasks") else "dags"
-            age, interval, failing = self.watcher.age(kind)
-            if age is not None and (failing or age > 2 * (interval or 1e9) + 5):
-                text.append(f" · {self.active} updated {fmt_duration(age)} ago", style="yellow")
-        if app.read_only:
-            text.append(" · read-only", style="bold magenta")
-        self.status.show(text)
-
-
-def describe_error(err: BaseException | None) -> str:
-    return clean(error_line(err), max_len=120, newline=" ")
+        self.status.show(status_text(self.ctx, self.watcher, self.active))

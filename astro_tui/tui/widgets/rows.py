@@ -3,7 +3,7 @@ sanitizer here; the tables only ever see rich Text."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, tzinfo
 
 from rich.text import Text
 
@@ -44,7 +44,7 @@ def ti_key(ti: TaskInstance) -> str:
     return ti_label(ti)
 
 
-def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: timezone | None) -> tuple:
+def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: tzinfo | None) -> tuple:
     dag_cell = safe_text(dag.dag_id, newline=" ")
     if dag.has_import_errors:
         dag_cell = Text("⚠ ", style="bold red") + dag_cell
@@ -58,7 +58,7 @@ def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: timezone | None) ->
     )
 
 
-def run_row(r: DagRun, now: datetime, tz: timezone | None) -> tuple:
+def run_row(r: DagRun, now: datetime, tz: tzinfo | None) -> tuple:
     return (
         state_text(r.state),
         safe_text(r.run_id, newline=" "),
@@ -78,3 +78,28 @@ def ti_row(t: TaskInstance, now: datetime) -> tuple:
         Text(duration(elapsed(t.start_date, t.end_date, t.duration, now))),
         safe_text(t.operator or "", newline=" "),
     )
+
+
+class DagRows:
+    """The DAG table's rows, built again only for DAGs whose data (or the local day) changed:
+    with 1,000 DAGs, sanitizing every cell on every poll was most of the idle CPU."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[Dag, DagRun | None, date, tuple]] = {}
+
+    def rows(self, dags: dict[str, Dag], latest: dict[str, DagRun], now: datetime,
+             tz: tzinfo | None) -> list[tuple[str, tuple]]:
+        day = now.astimezone(tz).date()
+        old, cache = self._cache, {}
+        rows = []
+        for dag in sorted(dags.values(), key=lambda d: d.dag_id):
+            run = latest.get(dag.dag_id)
+            hit = old.get(dag.dag_id)
+            if hit is not None and hit[0] == dag and hit[1] == run and hit[2] == day:
+                row = hit[3]
+            else:
+                row = dag_row(dag, run, now, tz)
+            cache[dag.dag_id] = (dag, run, day, row)
+            rows.append((dag.dag_id, row))
+        self._cache = cache
+        return rows

@@ -1,54 +1,42 @@
-"""The log pane: one task try's log, followed live, with folding, level filter, search and wrap.
+"""The log pane's core: one try's lines in a `LogStore`, drawn on demand, with the view state
+(follow, tail, cursor, wrap, level, search). Reading the log is the Watcher's job (view.py).
 
-A line-API `ScrollView` over a `LogStore` (log_store.py): rows are rendered on demand from compact
+A line-API `ScrollView` over a `LogStore` (store.py): rows are rendered on demand from compact
 display strings, so a 200k-line log costs ~30 MB and one screen of rendering, and a 1M-line log
-stays usable (the store keeps the last `max_lines` lines). Each poll's response is decoded and
-formatted in a worker thread (`LogFollower.poll_with(..., thread=True)`), and a big one is handed
-over in 20k-line batches as they are ready: the UI never freezes, and the first screen shows up
-while the rest is still being formatted.
+stays usable (the store keeps the last `max_lines` lines). New lines scroll into view only while
+the view is at the bottom; otherwise the pane's bottom border says "N new lines ↓".
 
-New lines scroll into view only while the view is at the bottom; otherwise the pane's bottom
-border says "N new lines ↓" (G or End goes there). Search uses the pane's input (`/`): matches are
-highlighted, `n`/`N` go to the next/previous one, Enter keeps the search, Esc clears it.
+The log pane is four classes in a line: LogBase (here) ← LogStatus (status.py: its words) ←
+LogKeys (keys.py: keys and mouse) ← LogView (view.py: the Watcher subscription and bindings).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import Any
+
 from rich.style import Style
 from rich.text import Text
-from textual import events, on
+from textual import events
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Input
 
-from astro_tui.airflow.errors import ApiError
 from astro_tui.airflow.logs import LogFollower
 from astro_tui.airflow.models import TaskInstance
-from astro_tui.text import clean
-from astro_tui.tui.actions import bindings
-from astro_tui.tui.messages import LogUpdated, WatchFailed, poster
-from astro_tui.tui.widgets.log_actions import LogActions
-from astro_tui.tui.widgets.log_render import COMPONENT_CLASSES, line_strip, resolve_styles
-from astro_tui.tui.widgets.log_status import LogStatus
-from astro_tui.tui.widgets.log_store import LineFormatter, LogStore
-from astro_tui.watch.events import LogOf
-from astro_tui.watch.watcher import Subscription, Watcher
-
-SEARCH_PLACEHOLDER = "search the log (Enter keeps it, Esc clears; n/N next/previous)"
+from astro_tui.tui.widgets.log.render import COMPONENT_CLASSES, line_strip, resolve_styles
+from astro_tui.tui.widgets.log.store import Batch, LineFormatter, LogStore
 
 
-class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
-    """Scrollable, tail-following log of one task try.
-
-    It owns its poll loop: `show(client, ti)` starts following that try (fetching only new
-    lines, see LogFollower), and polling stops by itself at end of log. `context` is the pane
-    title; the pane's bottom border shows follow/filter/wrap/search state and "N new lines ↓".
-    """
+class LogBase(ScrollView, can_focus=True):
+    """Scrollable, tail-following lines of one task try, and the view's state."""
 
     ALLOW_SELECT = False
     COMPONENT_CLASSES = COMPONENT_CLASSES
     DEFAULT_CSS = """
-    LogView {
+    LogBase {
         background: $surface; color: $text; overflow-y: scroll; overflow-x: auto;
         &:focus { background-tint: $foreground 5%; }
         & > .log-view--time { color: $text-muted; }
@@ -70,17 +58,11 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS = bindings("log")
-
-    def __init__(self, watcher: Watcher, max_lines: int = 1_000_000, **kwargs) -> None:
+    def __init__(self, max_lines: int = 1_000_000, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.watcher = watcher
         self.store = LogStore(max_lines)
         self.formatter = LineFormatter()
         self.ti: TaskInstance | None = None
-        self.sub: Subscription | None = None  # the log being read (the Watcher reads it)
-        self.visible = True
-        self.debounce = 0.25
         self.follow = True  # the user's `f`: poll for new lines
         self.ended = False
         self.entries = 0
@@ -90,8 +72,8 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
         self.cursor: int | None = None  # line index
         self.wrap = False
         self.error: str | None = None
-        self.query = ""
-        self.pattern = None
+        self.search_text = ""
+        self.pattern: re.Pattern[str] | None = None
         self.matches: list[int] = []
         self.match_index = -1
         self._cache: dict[int, Strip] = {}
@@ -101,82 +83,43 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
         self.waiting = False
         self._subtitle: Text | None = None
 
-    # -- lifecycle -----------------------------------------------------------------------------
 
-    def on_mount(self) -> None:
-        self.formatter = LineFormatter(getattr(self.app, "tz", None))
-        search = self.search_input
-        if search is not None:
-            search.placeholder = SEARCH_PLACEHOLDER
-            self.watch(search, "value", self._search_changed, init=False)
-
-    @property
-    def pane(self):
-        return self.parent if hasattr(self.parent, "set_context") else None
-
-    @property
-    def search_input(self):
-        return getattr(self.pane, "filter_input", None)
-
-    @property
-    def client(self):
-        return self.watcher.client
+    # -- what subclasses provide -------------------------------------------------------------
 
     @property
     def follower(self) -> LogFollower | None:
-        """What reads the shown try (its try number, mode and counters)."""
-        return self.watcher.log_follower(self.sub) if self.sub is not None else None
+        """What reads the shown try (view.py)."""
+        return None
 
-    def set_visible(self, visible: bool) -> None:
-        """A hidden log pane does not poll."""
-        self.visible = visible
-        if self.sub is not None:
-            if visible and self.follow:
-                self.sub.resume()
-            else:
-                self.sub.pause()
+    @property
+    def connected(self) -> bool:
+        """Whether there is a server to read from (view.py)."""
+        return False
 
-    def refresh_now(self) -> None:
-        if self.sub is not None and self.visible and self.follow and not self.ended:
-            self.sub.refresh()
+    def show(self, ti: TaskInstance | None, try_number: int | None = None) -> None:
+        raise NotImplementedError  # view.py
+
+    def placeholder(self) -> str:
+        return ""  # status.py
+
+    def _retitle(self) -> None:
+        return None  # status.py
+
+    # -- the pane around it ------------------------------------------------------------------
+
+    @property
+    def pane(self) -> Any:
+        return self.parent if hasattr(self.parent, "set_context") else None
+
+    @property
+    def search_input(self) -> Input | None:
+        return getattr(self.pane, "filter_input", None)
+
 
     @property
     def lines(self) -> list[str]:
         """Every display line held (whatever is folded or filtered)."""
         return self.store.texts
-
-    # -- following -----------------------------------------------------------------------------
-
-    def show(self, ti: TaskInstance | None, try_number: int | None = None) -> None:
-        """Follow the latest try of `ti` (or `try_number`); None: show nothing."""
-        self.ti = ti
-        if self.sub is not None:
-            self.sub.close()
-            self.sub = None
-        self._reset()
-        if self.watcher.client is None or ti is None:
-            self._retitle()
-            return
-        self.latest_try = max(ti.try_number or 0, try_number or 0)
-        topic = LogOf(ti.dag_id, ti.run_id, ti.task_id, ti.map_index,
-                      try_number or ti.try_number or None)
-        formatter = self.formatter
-        self.sub = self.watcher.follow_log(
-            topic, poster(self), lambda lines, emit: formatter.chunked(lines, emit),
-            delay=self.debounce)
-        self.set_visible(self.visible)
-        self.waiting = True
-        self._retitle()
-
-    def following(self, ti: TaskInstance) -> bool:
-        """Whether `ti` is shown and no try newer than those known has started (a retry)."""
-        f = self.follower
-        return (
-            f is not None and (f.task_id, f.map_index) == (ti.task_id, ti.map_index)
-            and (ti.try_number or 0) <= max(self.latest_try, f.try_number or 0)
-        )
-
-
     def _reset(self) -> None:
         level_min = self.store.level_min  # view preferences outlive the task shown
         self.store = LogStore(self.store.max_lines)
@@ -202,48 +145,17 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
             self.waiting = False
             self.refresh()
 
-    @on(WatchFailed)
-    def _failed(self, message: WatchFailed) -> None:
-        message.stop()
-        if self.sub is None or message.event.topic != self.sub.topic:
-            return
-        self._loaded()
-        err = message.event.error
-        text = err.message if isinstance(err, ApiError) else str(err)
-        self.error = clean(f"{type(err).__name__}: {text}", 200, newline=" ")
-        self._retitle()
-        self.refresh()
 
-    @on(LogUpdated)
-    def _log_read(self, message: LogUpdated) -> None:
-        message.stop()
-        event = message.event
-        if self.sub is None or self.sub.closed or event.topic != self.sub.topic:
-            return
-        self._loaded()
-        batch = event.data
-        if event.partial:
-            self.entries += batch.entries
-            self._append(batch)
-            return
-        self.error = None
-        if batch is not None:
-            self.entries += batch.entries
-            if batch.texts or batch.groups:
-                self._append(batch)
-        if event.ti is not None:
-            self.latest_try = max(self.latest_try, event.ti.try_number or 0)
-        if event.finished and not self.ended:
-            self.ended = True
-            self._append(None, note="— end of log —")
-        self._retitle()
-
-    def _append(self, batch, note: str | None = None) -> None:
+    def _append(self, batch: Batch | None, note: str | None = None) -> None:
         store = self.store
         at_end = self.tail or not store.rows
         cursor_at_end = self.cursor is not None and store.rows and self.cursor == store.rows[-1]
         start, dropped, top = len(store), store.dropped, self._top_line()
-        added = store.note(note) if note is not None else store.extend(batch)
+        if note is not None:
+            added = store.note(note)
+        else:
+            assert batch is not None
+            added = store.extend(batch)
         for header in store.header_group:  # open groups' line counts changed
             self._cache.pop(header, None)
         if added < 0:  # over max_lines: the oldest lines were dropped, every index moved
@@ -267,6 +179,32 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
         elif note is None:
             self.new_lines += max(added, 0)
         self.refresh()
+
+    def _matching(self, start: int) -> list[int]:
+        if self.pattern is None:
+            return []
+        found = self.store.search(self.pattern, start)
+        if self.store.level_min:
+            found = [i for i in found if self.store.level_ok(i)]
+        return found
+
+    def _research(self) -> None:
+        self.matches = self._matching(0)
+        self.match_index = -1
+
+    def _top_line(self) -> int:
+        rows = self.store.rows
+        top = int(self.scroll_y)
+        return rows[top] if top < len(rows) else 0
+
+    def scroll_to_line(self, line: int, center: bool = False) -> None:
+        row = self.store.row_of(line)
+        height = self.size.height or 1
+        top = int(self.scroll_y)
+        if top <= row < top + height:
+            return
+        y = row - height // 2 if center else (row if row < top else row - height + 1)
+        self.scroll_to(y=max(0, y), animate=False, immediate=True)
 
     # -- geometry ------------------------------------------------------------------------------
 
@@ -297,7 +235,7 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
         elif new_value < old_value:
             self.tail = False  # the user scrolled up: new lines must not move the view
 
-    def _rebuild(self, change) -> None:
+    def _rebuild(self, change: Callable[[], object]) -> None:
         """Apply a change that rebuilds the rows, keeping the line at the top (or the cursor)
         where it was on screen."""
         store = self.store
@@ -345,8 +283,10 @@ class LogView(LogActions, LogStatus, ScrollView, can_focus=True):
         cursor = line == self.cursor and self.has_focus
         if cursor:  # a background under the line's own colours and search matches
             base = base + self._get_styles()["cursor"]
-        strip = None if cursor else self._cache.get(line)
-        if strip is None:
+        cached = None if cursor else self._cache.get(line)
+        if cached is not None:
+            strip = cached
+        else:
             if len(self._cache) > 2000:
                 self._cache.clear()
             current = self.match_index >= 0 and self.matches[self.match_index] == line

@@ -1,37 +1,21 @@
 """The log pane's keys and mouse: cursor, folding, follow, level filter, wrap, tries, search,
-save and copy-URL. A mixin of `LogView` (log_view.py), which holds the state used here."""
+save and copy-URL (part of the log pane, see base.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from bisect import bisect_left, bisect_right
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import events
 
-from astro_tui.airflow.logs import LogFollower, ui_log_url
-from astro_tui.present.labels import task_label
-from astro_tui.text import clean, escape_markup
-from astro_tui.tui.screens.save_log import (
-    SaveLogScreen,
-    default_log_dir,
-    default_log_name,
-    resolve_save_path,
-)
-from astro_tui.tui.widgets.log_store import HEADER, LineFormatter, search_pattern
-
-if TYPE_CHECKING:
-    from astro_tui.tui.widgets.log_view import LogView
-
-    _Base = LogView
-else:
-    _Base = object
+from astro_tui.tui.widgets.log.status import LogStatus
+from astro_tui.tui.widgets.log.store import HEADER, search_pattern
 
 LEVEL_CYCLE = {0: 3, 3: 4, 4: 0}
 
 
-class LogActions(_Base):
+class LogKeys(LogStatus):
+    """The log pane's keys and mouse."""
+
     # -- cursor --------------------------------------------------------------------------------
 
     def _cursor_row(self) -> int | None:
@@ -107,17 +91,6 @@ class LogActions(_Base):
 
     # -- modes ---------------------------------------------------------------------------------
 
-    def action_toggle_follow(self) -> None:
-        sub = self.sub
-        if self.follower is None or sub is None or self.ended:
-            self.notify("The log has ended: nothing to follow.", markup=False)
-            return
-        self.follow = not self.follow
-        self.watcher.set_log_following(sub, self.follow)
-        if self.follow:
-            self.action_bottom()
-        self._retitle()
-
     def action_cycle_level(self) -> None:
         level = LEVEL_CYCLE.get(self.store.level_min, 0)
         self._rebuild(lambda: self.store.set_view(level_min=level))
@@ -177,7 +150,7 @@ class LogActions(_Base):
         self.set_query(value)
 
     def set_query(self, query: str) -> None:
-        self.query = query
+        self.search_text = query
         self.pattern = search_pattern(query)
         self._research()
         self._cache.clear()
@@ -186,23 +159,6 @@ class LogActions(_Base):
             self.goto_match(bisect_left(self.matches, ref))
         self._retitle()
         self.refresh()
-
-    def _matching(self, start: int) -> list[int]:
-        if self.pattern is None:
-            return []
-        found = self.store.search(self.pattern, start)
-        if self.store.level_min:
-            found = [i for i in found if self.store.level_ok(i)]
-        return found
-
-    def _research(self) -> None:
-        self.matches = self._matching(0)
-        self.match_index = -1
-
-    def _top_line(self) -> int:
-        rows = self.store.rows
-        top = int(self.scroll_y)
-        return rows[top] if top < len(rows) else 0
 
     def goto_match(self, index: int) -> None:
         if not self.matches:
@@ -216,15 +172,6 @@ class LogActions(_Base):
         self.scroll_to_line(line, center=True)
         self._retitle()
         self.refresh()
-
-    def scroll_to_line(self, line: int, center: bool = False) -> None:
-        row = self.store.row_of(line)
-        height = self.size.height or 1
-        top = int(self.scroll_y)
-        if top <= row < top + height:
-            return
-        y = row - height // 2 if center else (row if row < top else row - height + 1)
-        self.scroll_to(y=max(0, y), animate=False, immediate=True)
 
     def action_search(self) -> None:
         pane = self.pane
@@ -250,7 +197,7 @@ class LogActions(_Base):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_search":
-            return bool(self.query)  # else Esc goes to the screen (back)
+            return bool(self.search_text)  # else Esc goes to the screen (back)
         return True
 
     # -- mouse ---------------------------------------------------------------------------------
@@ -267,76 +214,3 @@ class LogActions(_Base):
         if self.store.meta[line] & HEADER:
             self.action_toggle_group()
         self.refresh()
-
-    # -- save and copy -------------------------------------------------------------------------
-
-    def _what(self) -> str:
-        f = self.follower
-        assert f is not None
-        task = task_label(f.task_id, f.map_index)
-        return f"{f.dag_id} › {task} (try {f.try_number or 1})"
-
-    def action_save(self) -> None:
-        f = self.follower
-        if f is None:
-            return
-        name = default_log_name(f.dag_id, f.run_id, f.task_id, f.map_index, f.try_number or 1)
-        default = str(default_log_dir() / name)
-        what = clean(self._what(), 120, newline=" ")
-
-        def chosen(typed: str | None) -> None:
-            if typed:
-                self.run_worker(self.save_to(resolve_save_path(typed, name)), group="save-log",
-                                exit_on_error=False)
-
-        self.app.push_screen(SaveLogScreen(default, what, name), chosen)
-
-    async def save_to(self, path: Path) -> Path | None:
-        """Write the try's whole log (every line, unfolded, unfiltered) to `path`. From memory
-        when it holds the whole log; otherwise (over max_lines) read again from the server."""
-        f = self.follower
-        if f is None:
-            return None
-        store = self.store
-        try:
-            if store.dropped == 0:
-                lines = [("▾ " + t) if m & HEADER else t for t, m in zip(store.texts, store.meta)]
-                count = await asyncio.to_thread(_write_lines, path, lines)
-            else:
-                reader = LogFollower(f.client, f.dag_id, f.run_id, f.task_id, f.try_number,
-                                     f.map_index)
-                formatter = LineFormatter(self.formatter.tz)
-
-                def sink(entries) -> int:
-                    batch = formatter(entries)
-                    return _write_lines(path, [("▾ " + t) if m & HEADER else t
-                                               for t, m in zip(batch.texts, batch.meta)])
-
-                count = await reader.poll_with(sink, thread=True)
-        except Exception as exc:  # noqa: BLE001 - a failed save is a message, not a crash
-            self.notify(clean(f"Could not save the log to {path}: {exc}", 300, newline=" "),
-                        severity="error", markup=False)
-            return None
-        self.notify(clean(f"Saved {count} lines to {path}", 300, newline=" "), markup=False,
-                    title="Log saved")
-        return path
-
-    def action_copy_url(self) -> None:
-        f, client = self.follower, self.client
-        if f is None or client is None:
-            return
-        url = ui_log_url(client.root_url, client.version.major, f.dag_id, f.run_id, f.task_id,
-                         f.map_index, f.try_number)
-        self.app.copy_to_clipboard(url)  # OSC 52: reaches the local clipboard over SSH
-        shown = escape_markup(url)
-        link = f'[link="{url}"]{shown}[/link]' if not any(c in url for c in '"[]\\') else shown
-        self.notify(link, title="Airflow log URL copied")
-
-
-def _write_lines(path: Path, lines: list[str]) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
-        for start in range(0, len(lines), 10_000):
-            out.write("\n".join(lines[start : start + 10_000]))
-            out.write("\n")
-    return len(lines)

@@ -1,5 +1,5 @@
 """The log pane's words: its title (task, try, end of log), its bottom border (new lines, follow,
-level filter, wrap, search) and what it says while empty. A mixin of `LogView` (log_view.py).
+level filter, wrap, search) and what it says while empty. Part of the log pane (base.py).
 
 Server text reaching these (task id, an error message) is sanitized, and titles are `Text`:
 never parsed as markup.
@@ -7,23 +7,17 @@ never parsed as markup.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 
 from astro_tui.present.labels import task_label
-
-if TYPE_CHECKING:
-    from astro_tui.tui.widgets.log_view import LogView
-
-    _Base = LogView
-else:
-    _Base = object
+from astro_tui.tui.widgets.log.base import LogBase
 
 LEVEL_LABELS = {3: "≥ warning", 4: "≥ error"}
 
 
-class LogStatus(_Base):
+class LogStatus(LogBase):
+    """The log pane's words (title, bottom border, empty-pane text)."""
+
     @property
     def context(self) -> str:
         f = self.follower
@@ -43,7 +37,7 @@ class LogStatus(_Base):
         """What the empty pane says (loading, waiting for the task, an error...)."""
         f = self.follower
         if f is None:
-            return "select a task to see its log" if self.client is not None else ""
+            return "select a task to see its log" if self.connected else ""
         if self.error:
             return f"(log not available: {self.error})"
         if len(self.store):
@@ -77,7 +71,7 @@ class LogStatus(_Base):
             parts.append((LEVEL_LABELS[self.store.level_min], "warning"))
         if self.wrap:
             parts.append(("wrap", ""))
-        if self.query:
+        if self.search_text:
             if self.matches:
                 at = f"{self.match_index + 1}/" if self.match_index >= 0 else ""
                 parts.append((f"match {at}{len(self.matches)}", ""))

@@ -14,7 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from astro_tui.tui.widgets.log_store import DETAIL, HEADER, LEVEL_MASK, NOTE, LogStore
+from astro_tui.tui.widgets.log.store import DETAIL, HEADER, LEVEL_MASK, NOTE, LogStore
 
 STYLE_NAMES = (
     "time", "logger", "debug", "info", "warning", "error", "critical", "group", "note",
