@@ -14,6 +14,13 @@ then measures astro-tui, a raw-API baseline and flowrs (the peer, if it installs
 
 Equal freshness: both clients poll at the same interval (--poll, default 2 s = flowrs's default;
 astro-tui's profile `poll_seconds` = 2). Prints a table and writes it as JSON (--out).
+
+It cannot hang: a watchdog (harness.Watchdog) checks the server's processes every 0.5 s, and a
+dead one (say, a segfaulted api-server) fails the bench at once with one line naming it, how it
+ended and where its log is kept (the server's home is kept). Each phase has a time limit
+(phase_limits, or --phase-limit); one that runs over fails with a line and the bench goes on with
+the next phase, then exits 1. Ctrl+C, SIGTERM or SIGHUP stops every process it started: the
+server's (when it started the server) and the apps under test.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,6 +45,9 @@ sys.path.insert(0, str(ROOT))
 from bench.apps import Flowrs, Ours, rss_mb, proc_cpu_seconds, tree_cpu_seconds  # noqa: E402
 from bench.relay import Relay  # noqa: E402
 from tests.airflow import harness  # noqa: E402
+from tests.airflow.procs import (  # noqa: E402
+    Interrupted, install_signal_handlers, stop_all, stop_tracked, track, untrack,
+)
 
 TICK = re.compile(r"tick (\d+) of (\d+)")
 
@@ -70,13 +81,20 @@ def median(xs: list[float]) -> float | None:
 def baseline_paint(server) -> tuple[float, float]:
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-c", BASELINE, server.url, server.username,
-                             server.password], stdout=subprocess.PIPE, text=True)
-    first = None
-    for line in proc.stdout:
-        if line.startswith("first"):
-            first = time.monotonic() - t0
-    proc.wait()
-    return first, time.monotonic() - t0
+                             server.password], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    pid = track(proc, "baseline")
+    try:
+        first = None
+        for line in proc.stdout:
+            if line.startswith("first"):
+                first = time.monotonic() - t0
+        proc.wait()
+        return first, time.monotonic() - t0
+    finally:
+        stop_all([pid], timeout=5)
+        untrack(pid)
+        proc.stdout.close()
 
 
 def p1(server, total: int, work: Path, reps: int, tools: list[str], poll: float) -> dict:
@@ -296,7 +314,8 @@ def fmt(v, unit: str = "") -> str:
 def rows(r: dict) -> list[list[str]]:
     """metric | baseline | astro-tui | astro-tui/baseline | flowrs | astro-tui/flowrs"""
     out = []
-    p1_, fl = r["p1"], "flowrs" in r["p1"]
+    p1_ = r.get("p1") or {}
+    fl = "flowrs" in p1_
 
     def row(name, base, ours, flow, unit="", base_unit=None):
         out.append([name, fmt(base, base_unit if base_unit is not None else unit), fmt(ours, unit),
@@ -304,10 +323,10 @@ def rows(r: dict) -> list[list[str]]:
                     fmt(flow, unit) if fl else "n/a", ratio(ours, flow) if fl else "—"])
 
     g = lambda tool, *ks: _dig(r, tool, *ks)  # noqa: E731
-    row("P1 launch → first DAG rows (s)", p1_["baseline"]["first"], p1_["ours"]["first"],
-        p1_.get("flowrs", {}).get("first"))
-    row(f"P1 launch → all {r['dags']} DAGs painted (s)", p1_["baseline"]["all"],
-        p1_["ours"]["all"], p1_.get("flowrs", {}).get("all"))
+    row("P1 launch → first DAG rows (s)", _dig(p1_, "baseline", "first"),
+        _dig(p1_, "ours", "first"), _dig(p1_, "flowrs", "first"))
+    row(f"P1 launch → all {r['dags']} DAGs painted (s)", _dig(p1_, "baseline", "all"),
+        _dig(p1_, "ours", "all"), _dig(p1_, "flowrs", "all"))
     for label, key in (("a DAG list", "idle"), ("b runs, 1 active", "runs"),
                        ("c running log", "log")):
         row(f"P2{label[0]} requests/min ({label[2:]})", 0 if key == "idle" else None,
@@ -356,7 +375,7 @@ def _dig(d, *keys):
 
 def _reorg(r: dict) -> dict:
     """windows[tool][case] -> r[tool][case], for _dig."""
-    for tool, cases in r["windows"].items():
+    for tool, cases in (r.get("windows") or {}).items():
         r[tool] = cases
     return r
 
@@ -370,19 +389,54 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def phase_limits(args, tools: list[str]) -> dict[str, float]:
+    """Generous time limits per phase (s), from the waits each phase may do; --phase-limit
+    replaces them all."""
+    if args.phase_limit:
+        return {k: args.phase_limit for k in ("P1", "P2-P4,P6", "P5", "P7")}
+    n = len(tools)
+    # P1, per rep: the baseline (at most 60 s per page request) + each app (60 + 90 s + close).
+    p1_ = args.reps * (300 + n * 160) + 60
+    # The windows: idle per app (90 s paint + warmup + window), the run starting (120 s), then
+    # per app 60 + 20 + 20 + 30 s of waits and two (warmup + window).
+    w = n * (100 + args.warmup + args.window) + 180 + n * (140 + 2 * (args.warmup + args.window))
+    return {"P1": p1_, "P2-P4,P6": w + 120, "P5": 1200, "P7": 30}
+
+
 def main() -> int:
+    install_signal_handlers("[bench]")
+    try:
+        return run(parse_args())
+    except Interrupted as e:
+        stop_tracked()
+        log(f"{e}: stopped everything the bench had started")
+        return e.exit_code
+    except harness.ServerDied as e:  # while the harness started the server
+        log(f"FAILED: {e}")
+        return 1
+
+
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--dags", type=int, default=1000, help="generated DAGs (plus the 9 examples)")
+    ap.add_argument("--db", choices=harness.DBS, default="sqlite",
+                    help="the server's metadata database (postgres: PostgreSQL 15, as deployed)")
     ap.add_argument("--poll", type=float, default=2.0, help="poll interval for both clients (s)")
     ap.add_argument("--window", type=float, default=60.0, help="seconds per P2/P3/P4/P6 window")
     ap.add_argument("--warmup", type=float, default=10.0)
     ap.add_argument("--reps", type=int, default=3, help="P1 repetitions (median)")
     ap.add_argument("--no-flowrs", action="store_true")
     ap.add_argument("--skip-p5", action="store_true")
+    ap.add_argument("--only", choices=("P1",), help="run only this phase (P1: for quick checks)")
+    ap.add_argument("--phase-limit", type=float, metavar="S",
+                    help="time limit of every phase (s); default: from the phase's own waits")
     ap.add_argument("--state", type=Path, help="use a running harness server (harness up --state)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     ap.add_argument("--table", type=Path, help="only print the table of an earlier JSON result")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def run(args: argparse.Namespace) -> int:
     if args.table:
         r = json.loads(args.table.read_text())
         r.pop("table", None)
@@ -399,35 +453,70 @@ def main() -> int:
             tools, flowrs_version = ["ours"], None
     else:
         flowrs_version = None
+    limits = phase_limits(args, tools)
     own = args.state is None
     if own:
-        log(f"starting Airflow 3 with {args.dags} generated DAGs …")
-        server = harness.start(3, many_dags=args.dags)
+        log(f"starting Airflow 3 with {args.dags} generated DAGs on {args.db} …")
+        server = harness.start(3, many_dags=args.dags, db=args.db)
     else:
         server = harness.AirflowServer.from_json(args.state.read_text())
+    log(f"server {server.url}, home {server.home}" + (" (ours)" if own else ""))
     total = 9 + server.many_dags
     work = Path(tempfile.mkdtemp(prefix="astro-tui-bench-"))
+    failed: list[str] = []
+    died: harness.ServerDied | None = None
     try:
         r: dict = {
             "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
                        f"{platform.release()}, Python {platform.python_version()}",
-            "airflow": server.version, "dags": total, "poll_seconds": args.poll,
+            "airflow": server.version, "db": server.db, "dags": total, "poll_seconds": args.poll,
             "window_seconds": args.window, "flowrs": flowrs_version,
         }
-        r["p1"] = p1(server, total, work, args.reps, tools, args.poll)
-        r["windows"] = windows(server, total, work, tools, args.poll, args.window, args.warmup)
-        r["p5"] = None if args.skip_p5 else p5()
-        r["p7"] = p7()
+        phases = [
+            ("P1", "p1", lambda: p1(server, total, work, args.reps, tools, args.poll)),
+            ("P2-P4,P6", "windows", lambda: windows(server, total, work, tools, args.poll,
+                                                    args.window, args.warmup)),
+            ("P5", "p5", lambda: None if args.skip_p5 else p5()),
+            ("P7", "p7", p7),
+        ]
+        if args.only:
+            phases = [p for p in phases if p[0] == args.only]
+        with harness.Watchdog(server) as dog:
+            for name, key, fn in phases:
+                try:
+                    with dog.phase(name, limits[name]):
+                        r[key] = fn()
+                except harness.PhaseTimeout as e:
+                    stop_tracked(exclude=_server_ids(server))  # the apps the phase left behind
+                    failed.append(f"FAILED: {e}")
+                    log(failed[-1])
+                    r[key] = None
+    except harness.ServerDied as e:
+        died = e
     finally:
+        stop_tracked(exclude=_server_ids(server))
+        shutil.rmtree(work, ignore_errors=True)  # the apps' configs and HOMEs
         if own:
-            server.stop()
+            server.stop()  # keeps the home (the logs) if a server process died
+    if died is not None:
+        log(f"FAILED: {died}")
+        return 1
+    r["failed"] = failed
     text = table(r)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({**r, "table": text}, indent=1, default=str) + "\n")
     log(f"wrote {args.out}")
-    return 0
+    for line in failed:
+        log(line)
+    return 1 if failed else 0
+
+
+def _server_ids(server) -> set:
+    """The server's own processes: not the bench's to stop (unless it started the server)."""
+    from tests.airflow.procs import ProcId
+    return {ProcId(p["pid"], p["start"]) for p in server._records()}
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """The two clients under test, each launched in a real pty (120x40) against a server URL:
 astro-tui (ours) and flowrs (the peer). Both expose the same small interface for the benchmark:
 `term` (a bench.flowrs.FlowrsPty: keys in, screen text and output bytes out), `pid`, `open_dag`,
-`open_newest_run`, `open_task_log`, `close`."""
+`open_newest_run`, `open_task_log`, `close`.
+
+Each app is tracked (tests/airflow/procs.py) from launch to close, so an interrupted or failed
+bench never leaves one running."""
 
 from __future__ import annotations
 
@@ -16,7 +19,18 @@ from bench.flowrs import (
     keys_open_dag, keys_open_task,
 )
 
+from tests.airflow.procs import ProcId, stop_all, track, untrack
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _close(term, proc: ProcId) -> None:
+    """Quit the app, then stop whatever of it (and its children) is left."""
+    try:
+        term.close()
+    finally:
+        stop_all([proc], timeout=5)
+        untrack(proc)
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -72,6 +86,7 @@ class Ours:
         exe = str(Path(sys.executable).parent / "astro-tui")
         self.term = FlowrsPty([exe], env)
         self.pid = self.term.pid
+        self.proc = track(self.pid, "astro-tui")
         self.first_rows = "example_biglog"  # the first DAG id in sort order
 
     def all_dags_painted(self, total: int, timeout: float = 60) -> float | None:
@@ -94,7 +109,7 @@ class Ours:
         return self.term.wait_for(" of ", 30) is not None  # "tick N of M" lines
 
     def close(self) -> None:
-        self.term.close()
+        _close(self.term, self.proc)
 
 
 class Flowrs:
@@ -106,6 +121,7 @@ class Flowrs:
         env = flowrs_env(replace(server, url=url), workdir, poll_interval_ms=poll_ms)
         self.term = FlowrsPty(flowrs_argv(binary), env)
         self.pid = self.term.pid
+        self.proc = track(self.pid, "flowrs")
         self.first_rows = WAIT_FOR["dag_list"]
 
     def all_dags_painted(self, total: int, timeout: float = 60) -> float | None:
@@ -135,4 +151,4 @@ class Flowrs:
         return self.term.wait_for(" of ", 30) is not None
 
     def close(self) -> None:
-        self.term.close()
+        _close(self.term, self.proc)

@@ -88,8 +88,8 @@ def child(case: str, n: int, flavor: str) -> dict:
     from astro_tui.airflow.client import AirflowClient
     from astro_tui.airflow.logs import LogFollower
     from astro_tui.airflow.models import TaskInstance, Version
-    from astro_tui.tui.widgets.log_store import LineFormatter
-    from astro_tui.tui.widgets.log_view import LogView
+    from astro_tui.tui.widgets.log.store import LineFormatter
+    from astro_tui.tui.widgets.log.view import LogView
 
     body = make_body(n, flavor)
     version = Version(3, 3, 2) if flavor == "v2" else Version(2, 11, 2)

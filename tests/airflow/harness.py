@@ -1,4 +1,4 @@
-"""Start and stop real Airflow 3 and Airflow 2 servers on 127.0.0.1 with SQLite.
+"""Start and stop real Airflow 3 and Airflow 2 servers on 127.0.0.1 with SQLite or PostgreSQL.
 
 Used by the pytest fixtures (tests/conftest.py) and by the demo (scripts/demo). Each Airflow major
 version lives in its own venv under the platformdirs user cache dir, built once from the committed
@@ -7,7 +7,12 @@ freeze in tests/airflow/requirements/ and reused while that freeze is unchanged.
     python -m tests.airflow.harness ensure 3 2        # build (or reuse) the venvs
     python -m tests.airflow.harness up 3 --state F    # start, wait for the DAGs, write state to F
     python -m tests.airflow.harness up 3 --many-dags 1000 --state F   # + gen_0000..gen_0999
+    python -m tests.airflow.harness up 3 --db postgres --state F  # metadata DB in PostgreSQL
     python -m tests.airflow.harness down --state F    # stop exactly what `up` started
+
+A server process that dies is reported in one line (which one, how it ended, where its log is)
+and the server's home with every log is kept. Ctrl+C, SIGTERM or SIGHUP to `up` stops everything
+it started (tests/airflow/procs.py tracks each process until it is stopped or handed over).
 
 Facts and pitfalls behind the settings below: shared/reference/airflow-local.md.
 """
@@ -15,16 +20,20 @@ Facts and pitfalls behind the settings below: shared/reference/airflow-local.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
+import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,7 +41,9 @@ from pathlib import Path
 import httpx
 import platformdirs
 
-from tests.airflow.procs import ProcId, is_alive, proc_id, stop_all
+from tests.airflow.procs import (
+    Interrupted, ProcId, exit_status, install_signal_handlers, is_alive, stop_all, track, untrack,
+)
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements"
@@ -52,6 +63,14 @@ TEST_ONLY_DAGS = {"example_hostile.py"}
 
 class HarnessError(RuntimeError):
     pass
+
+
+class ServerDied(HarnessError):
+    """A server process (or its PostgreSQL) exited; the message is one line naming it."""
+
+
+class PhaseTimeout(HarnessError):
+    """A Watchdog phase ran past its time limit."""
 
 
 def _say(msg: str) -> None:
@@ -135,6 +154,9 @@ class AirflowServer:
     password: str = PASSWORD
     procs: list[dict] = field(default_factory=list)  # {"name", "pid", "start", "log"}
     many_dags: int = 0  # extra generated DAGs (gen_0000, ...) served from MANY_DAGS_FILE
+    db: str = "sqlite"  # the metadata database: "sqlite" (a file in home) or "postgres"
+    # db="postgres": {"name": "postgres", "pid", "start", "log", "dir", "port", "password"}
+    pg: dict = field(default_factory=dict)
 
     @property
     def api(self) -> str:
@@ -159,7 +181,7 @@ class AirflowServer:
 
     def log_tail(self, lines: int = 40) -> str:
         out = []
-        for p in self.procs:
+        for p in self._records():
             try:
                 text = Path(p["log"]).read_text(errors="replace").splitlines()
             except OSError:
@@ -171,18 +193,60 @@ class AirflowServer:
     def alive(self) -> list[str]:
         return [p["name"] for p in self.procs if is_alive(ProcId(p["pid"], p["start"]))]
 
-    def stop(self, keep_home: bool = False) -> None:
+    def _records(self) -> list[dict]:
+        """Every long-running process of this server: Airflow's, then PostgreSQL's."""
+        return [*self.procs, *([self.pg] if self.pg.get("pid") else [])]
+
+    def dead(self) -> list[dict]:
+        """The records of the server processes that are no longer running."""
+        return [p for p in self._records() if not is_alive(ProcId(p["pid"], p["start"]))]
+
+    def death(self) -> str | None:
+        """One line naming the first dead server process, how it ended and where its log is;
+        None while every process runs."""
+        dead = self.dead()
+        if not dead:
+            return None
+        p = dead[0]
+        how = exit_status(p["pid"]) or "exit status unknown (not started by this process)"
+        also = f" (also gone: {', '.join(d['name'] for d in dead[1:])})" if dead[1:] else ""
+        return (f"Airflow {self.major} {p['name']} (pid {p['pid']}) died: {how}{also}; "
+                f"its log is kept in {p['log']}")
+
+    def check(self) -> None:
+        """Raise ServerDied (one line) if a server process is gone."""
+        msg = self.death()
+        if msg:
+            raise ServerDied(msg)
+
+    def stop(self, keep_home: bool | None = None) -> None:
+        """Stop every process of this server, then PostgreSQL (removing its data directory).
+
+        The home (with every log) is removed unless keep_home; by default (None) it is kept
+        when a server process had died before this stop, and its path is printed."""
+        died = self.death()
         roots = [ProcId(p["pid"], p["start"]) for p in self.procs]
         survivors = stop_all(roots)
+        untrack(*roots)
+        _stop_postgres(self)
         if survivors:
             raise HarnessError(f"processes survived SIGKILL: {survivors}")
+        if keep_home is None:
+            keep_home = died is not None
+            if died:
+                _say(f"kept the server's home with its logs: {self.home}")
         if not keep_home:
             shutil.rmtree(self.home, ignore_errors=True)
+
+    def hand_over(self) -> None:
+        """Let this server outlive this process (`up`): stop tracking its processes."""
+        untrack(*(ProcId(p["pid"], p["start"]) for p in self._records()))
 
     def stop_process(self, name: str) -> None:
         """Stop one component (e.g. "api-server") and everything it spawned."""
         rec = next(p for p in self.procs if p["name"] == name)
         survivors = stop_all([ProcId(rec["pid"], rec["start"])])
+        untrack(ProcId(rec["pid"], rec["start"]))
         if survivors:
             raise HarnessError(f"{name} survived SIGKILL: {survivors}")
         self.procs.remove(rec)
@@ -203,6 +267,95 @@ class AirflowServer:
         return cls(**json.loads(text))
 
 
+class Watchdog:
+    """Turns a dead server process, or a phase past its time limit, into an exception raised in
+    the main thread, even out of a blocking read, select, sleep or subprocess wait.
+
+    A thread checks the server every `interval` s. On trouble it records ServerDied (one line:
+    which process, how it ended, where its log is) or PhaseTimeout and sends SIGUSR1 to the main
+    thread, whose handler raises it there. It is raised again every `refire` s while the main
+    thread stays in the phase (an exception raised inside a finalizer is lost), and a death again
+    by every later phase() before it starts. Create and use it in the main thread:
+
+        with Watchdog(server) as dog:
+            with dog.phase("P1", 600):
+                ...
+    """
+
+    def __init__(self, server: AirflowServer | None, interval: float = 0.5,
+                 refire: float = 3.0) -> None:
+        self.server = server
+        self.interval = interval
+        self.refire = refire
+        self.died: ServerDied | None = None
+        self._phase: tuple[str, float, float] | None = None  # name, deadline, limit
+        self._pending: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
+        self._main = threading.main_thread().ident
+
+    def __enter__(self) -> Watchdog:
+        if threading.current_thread() is not threading.main_thread():
+            raise HarnessError("a Watchdog must be used from the main thread")
+        # Stays installed afterwards: a signal still in flight must never kill the process.
+        signal.signal(signal.SIGUSR1, self._handler)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._pending = None
+
+    @contextlib.contextmanager
+    def phase(self, name: str, limit: float):
+        """Run the body with a time limit of `limit` s; raises ServerDied at once if the server
+        is already known dead."""
+        if self.died is not None:
+            raise self.died
+        self._phase = (name, time.monotonic() + limit, limit)
+        try:
+            yield
+        finally:
+            self._phase = None
+            self._pending = None
+
+    def _handler(self, signum, frame) -> None:
+        exc, self._pending = self._pending, None
+        if exc is not None:
+            raise exc
+
+    def _fire(self, exc: BaseException) -> None:
+        self._pending = exc
+        try:
+            signal.pthread_kill(self._main, signal.SIGUSR1)
+        except ProcessLookupError:
+            pass
+
+    def _run(self) -> None:
+        fired: tuple | None = None  # the phase last fired at
+        fired_at = 0.0
+        while not self._stop.wait(self.interval):
+            now = time.monotonic()
+            ph = self._phase
+            if self.died is None and self.server is not None:
+                msg = self.server.death()
+                if msg:
+                    self.died = ServerDied(msg)
+                    self._fire(self.died)
+                    fired, fired_at = ph, now
+                    continue
+            if ph is None:
+                continue
+            if ph is fired and now - fired_at >= self.refire:  # still in it: not seen
+                self._fire(self.died or PhaseTimeout(
+                    f"{ph[0]} exceeded its time limit of {ph[2]:.0f} s"))
+                fired_at = now
+            elif ph is not fired and now > ph[1]:
+                self._fire(PhaseTimeout(f"{ph[0]} exceeded its time limit of {ph[2]:.0f} s"))
+                fired, fired_at = ph, now
+
+
 def _server_env(s: AirflowServer) -> dict[str, str]:
     home = Path(s.home)
     secret = (home / ".secret").read_text().strip()
@@ -218,9 +371,14 @@ def _server_env(s: AirflowServer) -> dict[str, str]:
         AIRFLOW__CORE__PARALLELISM="4",  # pitfall 3
         AIRFLOW__CORE__HOSTNAME_CALLABLE="local_net.loopback_hostname",
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(log_port),  # pitfall 5
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=(
+            f"postgresql+psycopg2://{PG_USER}:{s.pg['password']}@127.0.0.1:{s.pg['port']}/"
+            f"{PG_DB}" if s.db == "postgres" else f"sqlite:///{home}/airflow.db"
+        ),
         AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="5",
         PYTHONDONTWRITEBYTECODE="1",
+        # A crash (segfault) in a server process prints every thread's Python stack to its log.
+        PYTHONFAULTHANDLER="1",
     )
     if s.major == 3:
         env.update(
@@ -295,6 +453,136 @@ def _many_dags_env(major: int, n: int) -> dict[str, str]:
     return env
 
 
+# ---------------------------------------------------------------- PostgreSQL
+
+DBS = ("sqlite", "postgres")
+PG_VERSION = "15"  # Debian bookworm's PostgreSQL (.ci/run installs the `postgresql` package)
+PG_USER = "airflow"
+PG_DB = "airflow"
+PG_START_TIMEOUT = 120.0
+
+
+def pg_bin_dir() -> Path:
+    """Debian's PostgreSQL binaries: $ASTRO_TUI_PG_BIN, else /usr/lib/postgresql/15/bin, else the
+    newest /usr/lib/postgresql/*/bin."""
+    override = os.environ.get("ASTRO_TUI_PG_BIN")
+    candidates = [Path(override)] if override else [
+        Path(f"/usr/lib/postgresql/{PG_VERSION}/bin"),
+        *sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0, reverse=True),
+    ]
+    for c in candidates:
+        if (c / "initdb").exists() and (c / "postgres").exists():
+            return c
+    raise HarnessError(
+        "PostgreSQL binaries not found (looked in /usr/lib/postgresql/*/bin): install Debian's "
+        "`postgresql` package (.ci/run does) or set ASTRO_TUI_PG_BIN"
+    )
+
+
+def _pg_user() -> dict:
+    """Run PostgreSQL as the `postgres` system user when we are root (it refuses root)."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        pw = pwd.getpwnam("postgres")
+    except KeyError:
+        raise HarnessError("running as root but there is no `postgres` user to run PostgreSQL "
+                           "as (Debian's `postgresql` package creates it)") from None
+    return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_postgres(s: AirflowServer) -> None:
+    """A throwaway PostgreSQL cluster for s: data and unix socket in a new temporary directory
+    owned by the `postgres` user, listening on 127.0.0.1 on a free port, with a password login
+    `airflow` owning the database `airflow`. Its log is home/postgres.log."""
+    bin_dir = pg_bin_dir()
+    as_user = _pg_user()
+    pg_dir = Path(tempfile.mkdtemp(prefix="astro-tui-pg-"))
+    s.pg = {"name": "postgres", "pid": 0, "start": 0, "log": str(Path(s.home) / "postgres.log"),
+            "dir": str(pg_dir), "port": _free_port(), "password": secrets.token_hex(16)}
+    if as_user:
+        os.chown(pg_dir, as_user["user"], as_user["group"])
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": str(pg_dir),
+           "PGHOST": str(pg_dir), "PGPORT": str(s.pg["port"])}
+    log = Path(s.pg["log"])
+
+    def run(argv: list[str], what: str) -> None:
+        with open(log, "ab") as out:
+            p = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, cwd=pg_dir, start_new_session=True,
+                                 **as_user)
+        pid = track(p, f"postgres {what}")
+        try:
+            rc = p.wait(timeout=PG_START_TIMEOUT)
+        finally:
+            stop_all([pid])
+            untrack(pid)
+        if rc != 0:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+            raise HarnessError(f"PostgreSQL {what} failed (rc {rc}); its log: {log}\n{tail}")
+
+    data = pg_dir / "data"
+    run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8",
+         "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256"], "initdb")
+    with open(log, "ab") as out:
+        p = subprocess.Popen(
+            [str(bin_dir / "postgres"), "-D", str(data), "-p", str(s.pg["port"]),
+             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={pg_dir}"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=pg_dir, start_new_session=True, **as_user,
+        )
+    pid = track(p, "postgres")
+    s.pg.update(pid=pid.pid, start=pid.start)
+    _say(f"started postgres (pid {pid.pid}) on 127.0.0.1:{s.pg['port']}, log: {log}")
+    deadline = time.monotonic() + PG_START_TIMEOUT
+    while True:
+        s.check()
+        ready = subprocess.run([str(bin_dir / "pg_isready"), "-q"], env=env, **as_user,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL).returncode == 0
+        if ready:
+            break
+        if time.monotonic() > deadline:
+            raise HarnessError(f"PostgreSQL not ready after {PG_START_TIMEOUT:.0f} s; log: {log}")
+        time.sleep(0.2)
+    pw = s.pg["password"]
+    run([str(bin_dir / "psql"), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+         "-c", f"CREATE ROLE {PG_USER} LOGIN PASSWORD '{pw}'",
+         "-c", f"CREATE DATABASE {PG_DB} OWNER {PG_USER}"], "create role and database")
+
+
+def _stop_postgres(s: AirflowServer, timeout: float = 30.0) -> None:
+    """Fast shutdown (SIGINT), then SIGKILL what is left; remove the cluster's directory."""
+    if not s.pg:
+        return
+    if s.pg.get("pid"):
+        pid = ProcId(s.pg["pid"], s.pg["start"])
+        if is_alive(pid):
+            try:
+                os.kill(pid.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + timeout
+            while is_alive(pid) and time.monotonic() < deadline:
+                exit_status(pid.pid)  # reaps our own child
+                time.sleep(0.1)
+        survivors = stop_all([pid], timeout=10)
+        untrack(pid)
+        if survivors:
+            raise HarnessError(f"PostgreSQL survived SIGKILL: {survivors}")
+    shutil.rmtree(s.pg["dir"], ignore_errors=True)
+
+
+# ---------------------------------------------------------------- homes and processes
+
+
 def _prepare_home(s: AirflowServer, dag_files: list[Path], extra_env: dict[str, str]) -> None:
     home = Path(s.home)
     (home / "dags").mkdir(parents=True)
@@ -315,10 +603,23 @@ def _prepare_home(s: AirflowServer, dag_files: list[Path], extra_env: dict[str, 
 def _run(s: AirflowServer, args: list[str], name: str) -> None:
     log = Path(s.home) / f"{name}.log"
     with open(log, "ab") as out:
-        rc = subprocess.run(
+        p = subprocess.Popen(
             [f"{s.venv}/bin/airflow", *args], env=s.env(), stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, cwd=s.home, timeout=300,
-        ).returncode
+            stdin=subprocess.DEVNULL, cwd=s.home, start_new_session=True,
+        )
+    pid = track(p, name)
+    try:
+        deadline = time.monotonic() + 300
+        while (rc := p.poll()) is None:
+            if time.monotonic() > deadline:
+                raise HarnessError(f"`airflow {' '.join(args[:2])}` still running after 300 s; "
+                                   f"its log: {log}")
+            if s.pg:
+                s.check()  # PostgreSQL died under it
+            time.sleep(0.2)
+    finally:
+        stop_all([pid])
+        untrack(pid)
     if rc != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
         raise HarnessError(f"`airflow {' '.join(args[:2])}` failed (rc {rc}):\n{tail}")
@@ -331,9 +632,10 @@ def _spawn(s: AirflowServer, args: list[str], name: str) -> None:
             [f"{s.venv}/bin/airflow", *args], env=s.env(), stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, cwd=s.home, start_new_session=True,
         )
-    pid = proc_id(p.pid)
+    pid = track(p, f"Airflow {s.major} {name}")
     s.procs.append({"name": name, "pid": pid.pid, "start": pid.start, "log": str(log),
                     "args": args})
+    _say(f"started {name} (pid {pid.pid}), log: {log}")
 
 
 def _all_dag_ids(c: httpx.Client, s: AirflowServer) -> set[str]:
@@ -355,9 +657,7 @@ def _wait_ready(s: AirflowServer, expected_dags: set[str], timeout: float) -> No
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:
-        if len(s.alive()) < len(s.procs):
-            dead = {p["name"] for p in s.procs} - set(s.alive())
-            raise HarnessError(f"Airflow {s.major} process exited early: {sorted(dead)}")
+        s.check()
         try:
             with s.http_client(timeout=30 if s.many_dags else 10) as c:
                 s.version = c.get(f"{s.api}/version").json()["version"]
@@ -385,21 +685,29 @@ def start(
     extra_env: dict[str, str] | None = None,
     timeout: float = 240,
     many_dags: int = 0,
+    db: str = "sqlite",
 ) -> AirflowServer:
     """Start a real Airflow `major` (3 or 2) on 127.0.0.1 and wait until it lists the DAGs.
 
     many_dags=N (> 0) also serves N generated DAGs gen_0000 .. from tests/dags_many/ and waits for
     them too, with MANY_DAGS_TIMEOUT_PER_DAG more seconds of patience per generated DAG.
+    db="postgres" keeps the metadata in a throwaway PostgreSQL cluster (_start_postgres) instead
+    of a SQLite file; stop() stops it and removes its directory.
+
+    If a process dies while it starts, this raises ServerDied (one line: which, how, its log) and
+    keeps the home with the logs. Every process started is tracked (procs.track) until stopped.
     """
     if major not in (2, 3):
         raise HarnessError(f"unsupported Airflow major version {major}")
     if many_dags < 0:
         raise HarnessError(f"many_dags must be >= 0, not {many_dags}")
+    if db not in DBS:
+        raise HarnessError(f"unsupported database {db!r} (choose from {', '.join(DBS)})")
     venv = ensure_venv(major)
     port, _ = _free_port_pair()
     home = tempfile.mkdtemp(prefix=f"astro-tui-airflow{major}-")
     s = AirflowServer(major=major, url=f"http://127.0.0.1:{port}", port=port, home=home,
-                      venv=str(venv), many_dags=many_dags)
+                      venv=str(venv), many_dags=many_dags, db=db)
     dag_files = sorted(
         f for f in DAGS_DIR.glob("example_*.py")
         if include_test_dags or f.name not in TEST_ONLY_DAGS
@@ -407,6 +715,8 @@ def start(
     t0 = time.monotonic()
     try:
         _prepare_home(s, dag_files, extra_env or {})
+        if db == "postgres":
+            _start_postgres(s)
         _run(s, ["db", "migrate"], "db-migrate")
         if major == 3:
             _spawn(s, ["api-server"], "api-server")
@@ -419,13 +729,24 @@ def start(
             _spawn(s, ["scheduler", "--skip-serve-logs"], "scheduler")
         expected = {f.stem for f in dag_files} | many_dag_ids(many_dags)
         _wait_ready(s, expected, timeout + many_dags * MANY_DAGS_TIMEOUT_PER_DAG)
+    except ServerDied:
+        s.stop(keep_home=True)
+        raise
+    except (Interrupted, KeyboardInterrupt):
+        _say(f"interrupted while Airflow {major} started: stopping it")
+        s.stop(keep_home=False)
+        raise
     except BaseException:
         tail = s.log_tail()
-        s.stop(keep_home=False)
+        s.stop(keep_home=True)
         if tail:
             _say(f"Airflow {major} failed to start; server logs:\n{tail}")
+        _say(f"kept the server's home with its logs: {home}")
         raise
-    _say(f"Airflow {s.version} ready at {s.url} in {time.monotonic() - t0:.1f} s")
+    # Also readable by `down` (and by hand) if whoever started it dies without stopping it.
+    (Path(home) / "server.json").write_text(s.to_json())
+    _say(f"Airflow {s.version} ready at {s.url} in {time.monotonic() - t0:.1f} s "
+         f"(home {home}, db {db})")
     return s
 
 
@@ -464,6 +785,8 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--seed", action="store_true", help="unpause and trigger a few DAGs")
     p_up.add_argument("--many-dags", type=int, default=0, metavar="N",
                       help="also serve N generated DAGs gen_0000.. (for benchmarks)")
+    p_up.add_argument("--db", choices=DBS, default="sqlite",
+                      help="metadata database (postgres: a throwaway PostgreSQL 15 cluster)")
     p_down = sub.add_parser("down", help="stop a server started by `up`")
     p_down.add_argument("--state", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -473,11 +796,24 @@ def main(argv: list[str] | None = None) -> int:
             print(ensure_venv(major))
         return 0
     if args.cmd == "up":
-        server = start(args.major, include_test_dags=not args.demo, many_dags=args.many_dags)
-        state = args.state or _default_state(args.major)
-        state.write_text(server.to_json())
-        if args.seed:
-            seed(server)
+        try:
+            server = start(args.major, include_test_dags=not args.demo,
+                           many_dags=args.many_dags, db=args.db)
+        except Interrupted as e:
+            _say(f"{e}: stopped everything `up` had started")
+            return e.exit_code
+        except ServerDied as e:
+            _say(f"FAILED: {e}")
+            return 1
+        try:
+            state = args.state or _default_state(args.major)
+            state.write_text(server.to_json())
+            if args.seed:
+                seed(server)
+        except BaseException:
+            server.stop()
+            raise
+        server.hand_over()  # from here on the server is `down`'s to stop
         print(server.to_json())
         return 0
     server = AirflowServer.from_json(args.state.read_text())
@@ -488,4 +824,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    install_signal_handlers("[harness]")
     raise SystemExit(main())

@@ -9,8 +9,11 @@ time still matches, so a recycled pid is never hit.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,3 +136,110 @@ def stop_all(roots: list[ProcId], timeout: float = 20.0) -> list[ProcId]:
         _signal(p, signal.SIGKILL)
     time.sleep(0.3)
     return sorted((p for p in leftovers if is_alive(p)), key=lambda p: p.pid)
+
+
+# ---------------------------------------------------------------- what this process started
+#
+# Every process the harness or the bench starts is tracked here until it is stopped, so that an
+# interrupt (Ctrl+C, SIGTERM, SIGHUP) or a plain interpreter exit stops all of them, and so that
+# the exit status of a child that died can be reported.
+
+_POPENS: dict[int, subprocess.Popen] = {}  # pid -> Popen of our own children (exit status)
+_TRACKED: dict[ProcId, str] = {}  # ProcId -> name; stopped at exit unless untracked first
+
+
+def track(proc: subprocess.Popen | int, name: str) -> ProcId:
+    """Remember a process we started (and its whole family) until `untrack` or `stop_tracked`."""
+    if isinstance(proc, subprocess.Popen):
+        _POPENS[proc.pid] = proc
+        pid = proc.pid
+    else:
+        pid = proc
+    try:
+        pid_ = proc_id(pid)
+    except ProcessLookupError:  # already gone: nothing to stop, but keep its exit status
+        return ProcId(pid, -1)
+    _TRACKED[pid_] = name
+    return pid_
+
+
+def untrack(*ids: ProcId) -> None:
+    """Forget these processes; reap (and forget) the ones that are our finished children."""
+    for p in ids:
+        _TRACKED.pop(p, None)
+        popen = _POPENS.get(p.pid)
+        if popen is not None and popen.poll() is not None:
+            del _POPENS[p.pid]
+
+
+def tracked() -> dict[ProcId, str]:
+    return dict(_TRACKED)
+
+
+def exit_status(pid: int) -> str | None:
+    """How our child `pid` ended ("exit code 1", "killed by signal 11 (SIGSEGV)"), or None if it
+    still runs or is not our child (then nobody here can know)."""
+    popen = _POPENS.get(pid)
+    if popen is None:
+        return None
+    rc = popen.poll()
+    if rc is None:
+        return None
+    if rc < 0:
+        try:
+            name = signal.Signals(-rc).name
+        except ValueError:
+            name = "?"
+        return f"killed by signal {-rc} ({name})"
+    return f"exit code {rc}"
+
+
+def stop_tracked(exclude: set[ProcId] | frozenset = frozenset(), timeout: float = 20.0) -> list:
+    """Stop every tracked process (but `exclude`) and its family; returns the survivors."""
+    roots = [p for p in list(_TRACKED) if p not in exclude]
+    if not roots:
+        return []
+    survivors = stop_all(roots, timeout)
+    untrack(*roots)
+    return survivors
+
+
+def _stop_tracked_at_exit() -> None:
+    if _TRACKED:
+        names = sorted(set(_TRACKED.values()))
+        print(f"[procs] stopping what this process started: {', '.join(names)}",
+              file=sys.stderr, flush=True)
+        stop_tracked()
+
+
+atexit.register(_stop_tracked_at_exit)
+
+
+class Interrupted(BaseException):
+    """Raised in the main thread by a SIGINT, SIGTERM or SIGHUP (see install_signal_handlers)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def install_signal_handlers(prefix: str = "[procs]") -> None:
+    """Make SIGINT, SIGTERM and SIGHUP raise Interrupted in the main thread, once: the unwinding
+    (finally blocks, then the atexit hook) stops what was started. A second signal while that
+    runs is reported and otherwise ignored, so the cleanup is never cut short."""
+    state = {"hit": False}
+
+    def handler(signum, frame):
+        if state["hit"]:
+            print(f"{prefix} {signal.Signals(signum).name} again: still stopping what was "
+                  "started", file=sys.stderr, flush=True)
+            return
+        state["hit"] = True
+        raise Interrupted(signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)

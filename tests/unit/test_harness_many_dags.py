@@ -27,12 +27,12 @@ def test_cli_up_passes_many_dags_and_writes_it_to_the_state(tmp_path, monkeypatc
     monkeypatch.setattr(harness, "start", fake_start)
     state = tmp_path / "state.json"
     assert harness.main(["up", "2", "--many-dags", "1000", "--state", str(state)]) == 0
-    assert calls == [(2, {"include_test_dags": True, "many_dags": 1000})]
+    assert calls == [(2, {"include_test_dags": True, "many_dags": 1000, "db": "sqlite"})]
     assert harness.AirflowServer.from_json(state.read_text()).many_dags == 1000
 
     calls.clear()
     assert harness.main(["up", "3", "--demo", "--state", str(state)]) == 0
-    assert calls == [(3, {"include_test_dags": False, "many_dags": 0})]
+    assert calls == [(3, {"include_test_dags": False, "many_dags": 0, "db": "sqlite"})]
 
 
 def test_server_json_round_trip_keeps_many_dags(tmp_path):
