@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -62,8 +63,15 @@ class AirflowClient:
         attempts: int = 3,
         backoff: float = 0.5,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        max_in_flight: int = 1,
     ) -> None:
         self.root_url = normalize_root_url(root_url)
+        # Requests of this client on the wire at once (issue 13: concurrent requests crash an
+        # Airflow 3.3 api-server at 5,000 DAGs). Later requests wait their turn, unsent.
+        self._gate = asyncio.Semaphore(max(1, max_in_flight))
+        self.max_in_flight = max(1, max_in_flight)
+        self._on_wire: dict[int, float] = {}  # request number -> monotonic start
+        self._sent = 0
         self._http = http or make_http(auth=auth, verify=verify, transport=transport)
         self.attempts = max(1, attempts)
         self.backoff = backoff
@@ -109,12 +117,25 @@ class AirflowClient:
     def url(self, *segments: Any) -> str:
         return self.root_url + self.api_prefix + "".join("/" + quote_segment(s) for s in segments)
 
-    async def _send(self, op: Op, *, timeout: httpx.Timeout | None = None) -> httpx.Response:
-        url = self.url(*op.path)
-        attempts = self.attempts if op.retry else 1
-        for attempt in range(1, attempts + 1):
+    def set_max_in_flight(self, limit: int) -> None:
+        """At most `limit` requests of this client on the wire at once (set before use)."""
+        self.max_in_flight = max(1, limit)
+        self._gate = asyncio.Semaphore(self.max_in_flight)
+
+    def oldest_request_age(self) -> float | None:
+        """Seconds the oldest request on the wire has waited for its answer (None: none)."""
+        if not self._on_wire:
+            return None
+        return time.monotonic() - min(self._on_wire.values())
+
+    async def _request(self, op: Op, url: str, timeout: httpx.Timeout | None,
+                       gated: bool) -> httpx.Response:
+        async with self._gate if gated else _NO_GATE:
+            self._sent += 1
+            number = self._sent
+            self._on_wire[number] = time.monotonic()
             try:
-                response = await self._http.request(
+                return await self._http.request(
                     op.method,
                     url,
                     params=op.params or None,
@@ -122,6 +143,16 @@ class AirflowClient:
                     headers=op.headers or None,
                     timeout=timeout or DEFAULT_TIMEOUT,
                 )
+            finally:
+                del self._on_wire[number]
+
+    async def _send(self, op: Op, *, timeout: httpx.Timeout | None = None,
+                    gated: bool = True) -> httpx.Response:
+        url = self.url(*op.path)
+        attempts = self.attempts if op.retry else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                response = await self._request(op, url, timeout, gated)
             except httpx.TimeoutException as exc:
                 if attempt < attempts and isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
                     await self._sleep(self._delay(attempt))
@@ -152,8 +183,9 @@ class AirflowClient:
         base = self.backoff * (2 ** (attempt - 1))
         return base + random.uniform(0, base / 2) if base else 0.0
 
-    async def _json(self, op: Op, *, timeout: httpx.Timeout | None = None) -> Any:
-        response = await self._send(op, timeout=timeout)
+    async def _json(self, op: Op, *, timeout: httpx.Timeout | None = None,
+                    gated: bool = True) -> Any:
+        response = await self._send(op, timeout=timeout, gated=gated)
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -161,8 +193,9 @@ class AirflowClient:
         except ValueError:
             raise not_airflow(response) from None
 
-    async def _dict(self, op: Op, *, timeout: httpx.Timeout | None = None) -> dict[str, Any]:
-        data = await self._json(op, timeout=timeout)
+    async def _dict(self, op: Op, *, timeout: httpx.Timeout | None = None,
+                    gated: bool = True) -> dict[str, Any]:
+        data = await self._json(op, timeout=timeout, gated=gated)
         if not isinstance(data, dict):
             raise NotAirflow(
                 f"{self.url(*op.path)} answered with JSON that is not an object: "
@@ -241,9 +274,10 @@ class AirflowClient:
 
     async def ping(self) -> None:
         """One cheap authenticated read (the first DAG), no retries: "is everything working?"
-        Used while the server is down, instead of every pane's full poll."""
+        Used while the server is down, instead of every pane's full poll. It does not wait
+        behind a request that hangs (it is not gated)."""
         op = self.dialect.list_dags(offset=0, limit=1)
-        await self._dict(replace(op, retry=False))
+        await self._dict(replace(op, retry=False), gated=False)
 
     async def list_dags(
         self,
@@ -501,3 +535,14 @@ async def _detect_version(http: httpx.AsyncClient, root: str) -> Version:
         f"no Airflow API found at {root} (neither /api/v2/version nor /api/v1/version answered "
         "with a version): check the URL; it should be the Airflow web UI address"
     )
+
+
+class _NoGate:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_GATE = _NoGate()

@@ -12,8 +12,9 @@ class Settings:
     tasks_seconds: float = 3.0  # task instances of the selected run while it is active
     log_seconds: float = 2.0  # new lines of a running task's log
     runs_limit: int = 25  # runs shown for the selected DAG
-    #: requests of one deployment in flight at once, all polls together (issue 13)
-    max_in_flight: int = 4
+    #: requests of one deployment on the wire at once, all polls together (issue 13: an Airflow
+    #: 3.3 api-server segfaults under concurrent requests at 5,000 DAGs, on SQLite and PostgreSQL)
+    max_in_flight: int = 1
 
     @classmethod
     def from_poll_seconds(cls, seconds: float) -> Settings:

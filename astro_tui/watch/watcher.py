@@ -12,9 +12,11 @@ them). Only what somebody subscribes to is polled:
   once when it is over.
 * `LogOf(...)` (`follow_log`): a try's log, read incrementally until the try is over.
 
-All polls of one deployment share a gate of `max_in_flight` requests. While anything fails, one
-cheap probe per interval tells when the server is back; then every failing poll runs at once
-and a poll stuck on a connection from before the outage is restarted.
+The client lets at most `max_in_flight` requests of the deployment on the wire at once (default
+1: concurrent requests are what crashed an Airflow 3.3 api-server at 5,000 DAGs, issue 13), and
+a request the server is working on is never abandoned, except one that hangs. While anything
+fails, one cheap probe per interval tells when the server is back; then every failing poll runs
+at once and a request stuck on a connection from before the outage is abandoned.
 """
 
 from __future__ import annotations
@@ -173,7 +175,6 @@ class Watcher:
         self._clock = clock
         self._now = now
         self._client: AirflowClient | None = None
-        self._gate = asyncio.Semaphore(self.settings.max_in_flight)
         self._listeners: list[Callback] = []
         self._feeds: dict[Topic, _Feed] = {}
         self._logs: list[_Feed] = []  # log feeds are per subscriber
@@ -181,7 +182,7 @@ class Watcher:
         self._connect_poll = Poll("connect", s.runs_seconds, self._connected,
                                   max_backoff=max(s.runs_seconds * 2, 10.0), timeout=30,
                                   clock=clock)
-        self._changes = Poll("changes", s.runs_seconds, self._got_changes, gate=self._gate,
+        self._changes = Poll("changes", s.runs_seconds, self._got_changes,
                              clock=clock)
         # While anything fails or hangs, one cheap request per interval tells when the server
         # is back, so the panes (whose own polls back off up to 60 s) recover within about one
@@ -271,8 +272,9 @@ class Watcher:
         first.append(self._probe)
         failing = next((p for p in first if p.failures), None)
         polls = self._polls()
-        waiting = max((p.in_flight() or 0.0) for p in polls)
-        slow = any((p.last_duration or 0.0) > 3 for p in polls)
+        # a request waits for the server, not a poll for its turn: serial polls are not slow
+        waiting = self._request_age()
+        slow = any((p.last_duration or 0.0) > 3 for p in polls if p.name != "dags")
         return WatchStatus(self._client is not None,
                            str(self._client.version) if self._client else None,
                            failing.last_error if failing else None, waiting, slow)
@@ -319,7 +321,7 @@ class Watcher:
         """Follow one try's log: `LogRead` events carry what `sink` made of the new lines."""
         feed = _Feed(topic)
         feed.poll = Poll("log", self.settings.log_seconds, partial(self._got_log, feed),
-                         gate=self._gate, clock=self._clock)
+                         clock=self._clock)
         feed.sink = sink
         self._logs.append(feed)
         sub = Subscription(self, feed, callback)
@@ -367,7 +369,7 @@ class Watcher:
             interval = s.dags_seconds
         else:
             interval = s.tasks_seconds
-        return Poll(topic_kind(topic), interval, partial(self._answer, feed), gate=self._gate,
+        return Poll(topic_kind(topic), interval, partial(self._answer, feed),
                     clock=self._clock)
 
     def _start_feed(self, feed: _Feed, delay: float) -> None:
@@ -417,6 +419,7 @@ class Watcher:
         assert isinstance(client, AirflowClient)
         # The polls are the retry mechanism here (with backoff, and a probe for recovery).
         client.set_attempts(1)
+        client.set_max_in_flight(self.settings.max_in_flight)
         self._client = client
         self._connect_poll.retarget(None)
         self._emit(Connected(str(client.version)))
@@ -436,11 +439,13 @@ class Watcher:
         # The server answers again: every failing or stuck poll runs now, backoff forgotten.
         took = self._probe.last_duration or 0.0
         self._probe.retarget(None)
+        client = self._client
+        stuck = client is not None and (client.oldest_request_age() or 0.0) > took + 1.0
         for poll in self._polls():
             if poll.name in ("probe", "connect") or not poll.targeted:
                 continue
-            if (poll.in_flight() or 0.0) > took + 1.0:
-                poll.restart()  # stuck on a connection from before the outage
+            if stuck and poll.busy:
+                poll.restart()  # stuck on (or queued behind) a connection from before the outage
             elif poll.failures:
                 poll.poke()
 
@@ -448,8 +453,15 @@ class Watcher:
         """Once a second: a request waiting too long starts the probe."""
         while not self._closed:
             await asyncio.sleep(1.0)
-            if any((p.in_flight() or 0.0) > SLOW_AFTER for p in self._polls()):
+            if self._request_age() > SLOW_AFTER:
                 self._start_probe()
+
+    def _request_age(self) -> float:
+        """Seconds the oldest request on the wire has waited (0: none), or, before the
+        connection, how long connecting takes."""
+        if self._client is None:
+            return self._connect_poll.in_flight() or 0.0
+        return self._client.oldest_request_age() or 0.0
 
     # the DAG list and the changes poll
 
@@ -651,15 +663,14 @@ class Watcher:
         return sub._feed.follower
 
     async def read_log(self, topic: LogOf, sink: Callable[[Iterable[LogLine]], Any]) -> Any:
-        """Read one try's whole log once (to save it), through the deployment's gate; returns
+        """Read one try's whole log once (to save it), behind the polls' requests (the client's cap); returns
         what `sink` (run in a worker thread) returns."""
         client = self._client
         if client is None:
             raise RuntimeError("not connected")
         reader = LogFollower(client, topic.dag_id, topic.run_id, topic.task_id,
                              topic.try_number, topic.map_index)
-        async with self._gate:
-            return await reader.poll_with(sink, thread=True)
+        return await reader.poll_with(sink, thread=True)
 
     def set_log_following(self, sub: Subscription, on: bool) -> None:
         """`f` in the log pane: stop or resume reading new lines."""
