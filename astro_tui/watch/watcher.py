@@ -549,6 +549,8 @@ class Watcher:
         for topic, feed in list(self._feeds.items()):
             if isinstance(topic, RunsOf):
                 self._merge_runs(feed, topic, by_dag.get(topic.dag_id, []))
+        for run in runs:  # a watched run that ended (or restarted): its tasks poll adapts
+            self._run_changed(run)
 
     def _merge_runs(self, feed: _Feed, topic: RunsOf, mine: list[DagRun]) -> None:
         last = feed.last
@@ -620,8 +622,10 @@ class Watcher:
         event = TasksChanged(topic.dag_id, topic.run_id, list(tis))
         feed.last = event
         run = self._run(topic.dag_id, topic.run_id)
-        if run is not None and run.state not in ACTIVE_RUN_STATES and run.state is not None \
-                and all(t.finished for t in tis):
+        over = run is not None and run.state is not None and run.state not in ACTIVE_RUN_STATES
+        if tis and all(t.finished for t in tis) and (over or run is None):
+            # Over (or, with nothing telling the run's state, every task is): read once more
+            # only when the changes poll sees the run change again.
             feed.poll.set_interval(None)
         feed.deliver(event)
 
