@@ -122,6 +122,10 @@ class AirflowClient:
         self.max_in_flight = max(1, limit)
         self._gate = asyncio.Semaphore(self.max_in_flight)
 
+    def oldest_request_start(self) -> float | None:
+        """`time.monotonic()` when the oldest request on the wire was sent (None: none)."""
+        return min(self._on_wire.values()) if self._on_wire else None
+
     def oldest_request_age(self) -> float | None:
         """Seconds the oldest request on the wire has waited for its answer (None: none)."""
         if not self._on_wire:

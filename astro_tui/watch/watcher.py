@@ -191,6 +191,8 @@ class Watcher:
                            max_backoff=s.runs_seconds, clock=clock)
         self._runs_since: datetime | None = None
         self._changes_failed = False
+        #: when the first failure of the current trouble happened (None: all well)
+        self._trouble_since: float | None = None
         self._dags: dict[str, Dag] = {}
         self._latest: dict[str, DagRun] = {}
         self._ticker: asyncio.Task[None] | None = None
@@ -404,6 +406,8 @@ class Watcher:
     def _failed(self, kind: str, topic: Topic | None, error: BaseException,
                 feed: _Feed | None = None) -> None:
         event = PollFailed(kind, topic, error)
+        if self._trouble_since is None:
+            self._trouble_since = time.monotonic()
         if feed is not None:
             feed.deliver(event)
         self._emit(event)
@@ -434,13 +438,18 @@ class Watcher:
 
     def _got_probe(self, _data: Any, error: BaseException | None) -> None:
         if error is not None:
+            if self._trouble_since is None:
+                self._trouble_since = time.monotonic()
             self._emit(PollFailed("probe", None, error))
             return
         # The server answers again: every failing or stuck poll runs now, backoff forgotten.
-        took = self._probe.last_duration or 0.0
         self._probe.retarget(None)
+        trouble, self._trouble_since = self._trouble_since, None
         client = self._client
-        stuck = client is not None and (client.oldest_request_age() or 0.0) > took + 1.0
+        sent = client.oldest_request_start() if client is not None else None
+        # Only a request sent before the trouble began is stuck on a dead connection; one that
+        # is merely slow (a 200k-line log) is the server working: it is never abandoned.
+        stuck = trouble is not None and sent is not None and sent < trouble
         for poll in self._polls():
             if poll.name in ("probe", "connect") or not poll.targeted:
                 continue

@@ -449,9 +449,11 @@ class HeldFake(FakeDeployment):
         self.release = asyncio.Event()
         self.waiting = 0
         self.peak = 0
+        self.held = 0  # requests that were held (arrivals, whatever became of them)
 
     async def _async_handler(self, request: httpx.Request) -> httpx.Response:
         if self.hold and "/dagRuns" in request.url.path:
+            self.held += 1
             self.waiting += 1
             self.peak = max(self.peak, self.waiting)
             try:
@@ -571,3 +573,30 @@ async def test_aclose_before_connecting_leaves_no_task(fake):
     await until(lambda: watcher.state("connect").failures >= 1, "a failed connect")
     await asyncio.wait_for(watcher.aclose(), DEADLINE)
     assert asyncio.all_tasks() - before == set()
+
+
+async def test_a_slow_request_is_never_abandoned_by_the_probe():
+    """Issue 13: a request the server is still working on (here: held for over SLOW_AFTER) makes
+    the status say "slow" and starts the probe; the probe answering must not abandon it (only a
+    request sent before a failure is stuck on a dead connection)."""
+    fake = HeldFake()
+    watcher = Watcher(fake.connect, Settings(dags_seconds=30, runs_seconds=0.5,
+                                             tasks_seconds=0.5))
+    watcher.start()
+    try:
+        await dag_list(watcher)
+        fake.hold = True
+        runs = Events()
+        watcher.subscribe(RunsOf("example_fail"), runs)
+        path = runs_path("example_fail")
+        await until(lambda: fake.waiting == 1, "the runs read held by the server")
+        await until(lambda: watcher.status().waiting > 5, "the status to say slow", timeout=15)
+        await until(lambda: probes(fake) >= 1 and not watcher.state("probe").targeted,
+                    "the probe to answer", timeout=15)
+        assert fake.waiting == 1 and fake.held == 1, "the slow request was abandoned"
+        fake.release.set()
+        await until(lambda: runs.of(RunsChanged), "the slow answer delivered")
+        assert hits(fake, path) == 1  # answered once, never sent again
+    finally:
+        fake.release.set()
+        await asyncio.wait_for(watcher.aclose(), DEADLINE)
