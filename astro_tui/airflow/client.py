@@ -222,7 +222,7 @@ class AirflowClient:
         items = valid(data)
         total, step = data.get("total_entries"), len(items)
         if step and isinstance(total, int) and step < total:
-            sem = asyncio.Semaphore(PAGE_CONCURRENCY)
+            sem = asyncio.Semaphore(min(PAGE_CONCURRENCY, self.max_in_flight))
 
             async def fetch(offset: int) -> dict[str, Any]:
                 async with sem:
@@ -278,10 +278,10 @@ class AirflowClient:
 
     async def ping(self) -> None:
         """One cheap authenticated read (the first DAG), no retries: "is everything working?"
-        Used while the server is down, instead of every pane's full poll. It does not wait
-        behind a request that hangs (it is not gated)."""
+        Used while the server is down, instead of every pane's full poll. It queues like any
+        request: even a one-DAG read sent next to another is what crashed an api-server."""
         op = self.dialect.list_dags(offset=0, limit=1)
-        await self._dict(replace(op, retry=False), gated=False)
+        await self._dict(replace(op, retry=False))
 
     async def list_dags(
         self,

@@ -58,8 +58,6 @@ LogSink = Callable[[Iterable[LogLine], Callable[[Any], None]], Any]
 
 #: How many recent runs (all DAGs) give each DAG its "last run" state on a full refresh.
 LATEST_RUNS_WINDOW = 1000
-#: Seconds a request may wait before the status says "slow" and the probe starts.
-SLOW_AFTER = 5.0
 
 
 def _utcnow() -> datetime:
@@ -195,7 +193,6 @@ class Watcher:
         self._trouble_since: float | None = None
         self._dags: dict[str, Dag] = {}
         self._latest: dict[str, DagRun] = {}
-        self._ticker: asyncio.Task[None] | None = None
         self._closed = False
 
     # -- life ----------------------------------------------------------------------------------
@@ -203,12 +200,9 @@ class Watcher:
     def start(self) -> None:
         """Connect (retrying with backoff until it works)."""
         self._connect_poll.retarget(self._connect)
-        self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="watch-tick")
 
     async def aclose(self) -> None:
         self._closed = True
-        if self._ticker is not None:
-            self._ticker.cancel()
         polls = [self._connect_poll, self._changes, self._probe]
         polls += [f.poll for f in self._feeds.values()] + [f.poll for f in self._logs]
         for poll in polls:
@@ -458,13 +452,6 @@ class Watcher:
             elif poll.failures:
                 poll.poke()
 
-    async def _tick(self) -> None:
-        """Once a second: a request waiting too long starts the probe."""
-        while not self._closed:
-            await asyncio.sleep(1.0)
-            if self._request_age() > SLOW_AFTER:
-                self._start_probe()
-
     def _request_age(self) -> float:
         """Seconds the oldest request on the wire has waited (0: none), or, before the
         connection, how long connecting takes."""
@@ -507,6 +494,10 @@ class Watcher:
                     run.run_id != (latest.get(dag_id) or run).run_id:
                 latest[dag_id] = run
         self._latest = latest
+        # A big deployment's list takes long to read: read it again at most every three read
+        # times (the changes poll keeps the states fresh meanwhile; issue 13).
+        took = feed.poll.last_duration or 0.0
+        feed.poll.set_interval(max(self.settings.dags_seconds, 3 * took))
         self._publish_dags(feed)
         if self._runs_since is None:
             # From now on, ask only for runs changed since the last answer (minus clock slack).
