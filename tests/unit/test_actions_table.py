@@ -11,7 +11,7 @@ from astro_tui.tui.app import AstroTuiApp
 from astro_tui.tui.screens.help import help_table
 from astro_tui.tui.screens.main import MainScreen
 from astro_tui.tui.widgets.keyed_table import KeyedTable
-from astro_tui.tui.widgets.log_view import LogView
+from astro_tui.tui.widgets.log.view import LogView
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -9,7 +9,7 @@ import pytest
 
 from astro_tui.airflow.logs import entries_to_lines, text_to_lines
 from astro_tui.airflow.models import LogLine
-from astro_tui.tui.widgets.log_store import (
+from astro_tui.tui.widgets.log.store import (
     DETAIL,
     HEADER,
     LEVEL_MASK,
