@@ -102,14 +102,16 @@ async def test_fault_is_shown_data_kept_polling_backs_off_and_recovers(fault, pr
         assert app.screen is main  # no modal error loop
 
         proxy.set(None)
+        # A trickle is not an outage: the answer on its way finishes at its own pace (1.3 KB/s:
+        # the 1,000-run batch of the DAG list takes minutes), and with one request on the wire
+        # per deployment (issue 13) the others wait for it, unsent. Nothing is abandoned.
         recovery = await wait_for(
             pilot,
             lambda: "● ok" in status(app) and not main.panes["dags"].has_class("stale")
             and not main.panes["runs"].has_class("stale"),
-            60, "recovery")
-        # One probe interval, plus the probe's own round trip and the panes' re-poll. A trickle
-        # is not an outage: answers already on their way finish at their own pace.
-        limit = 15 if fault == "trickle" else INTERVAL * 1.1 + 2.5
+            300 if fault == "trickle" else 60, "recovery")
+        # One probe interval, plus the probe's own round trip and the panes' re-poll.
+        limit = 300 if fault == "trickle" else INTERVAL * 1.1 + 2.5
         assert recovery <= limit, f"recovered after {recovery:.1f} s"
         assert app.is_running
 
