@@ -351,9 +351,9 @@ class MainScreen(Screen[Any]):
         self.selection.latest = dict(message.event.latest)
         self.dag_table.sync(self._dag_rows.rows(self.selection.dags, self.selection.latest,
                                                 self.ctx.now(), self.ctx.tz))
-        self._refresh_counts()
         if self.dag_id is None:
             self.select_dag(self.dag_table.cursor_key)
+        self._refresh_counts()  # after the selection reset the tasks pane's title
         self.update_status()
 
     @on(RunsUpdated)
