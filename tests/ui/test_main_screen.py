@@ -312,3 +312,18 @@ async def test_a_run_that_appears_late_does_not_pull_focus_from_where_the_user_w
         await wait_for(pilot, lambda: main.run_id == "manual__late", what="the late run")
         await pilot.pause(0.3)
         assert main.active == "log"
+
+
+async def test_after_a_trigger_at_80x24_the_new_run_is_shown():
+    """One pane at a time: the runs pane is hidden (and does not poll) while the DAG list is
+    shown, so show_run must show it, or the new run is never listed (seen in tmux)."""
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        main = app.main
+        assert main.active == "dags" and main.watcher.state("runs").paused
+        fake.add_run("example_fail", "manual__new", "queued", "2026-11-25T10:08:30+00:00")
+        main.show_run("example_fail", "manual__new")
+        await wait_for(pilot, lambda: main.run_id == "manual__new", what="the new run selected")
+        assert main.active == "runs" and main.run_table.cursor_key == "manual__new"

@@ -271,6 +271,8 @@ class MainScreen(Screen[Any]):
         self.selection.want_run = run_id
         self.goto_dag(dag_id)
         self.select_dag(dag_id)
+        if self.compact:
+            self.activate("runs")  # one pane at a time: a hidden runs pane would not poll
         self.selection.refresh_runs()
         self._pick_wanted_run()
 
