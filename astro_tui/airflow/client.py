@@ -7,6 +7,7 @@ import asyncio
 import random
 import ssl
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -72,6 +73,7 @@ class AirflowClient:
         self.max_in_flight = max(1, max_in_flight)
         self._on_wire: dict[int, float] = {}  # request number -> monotonic start
         self._sent = 0
+        self._recent: deque[tuple[float, float]] = deque(maxlen=50)  # (ended, seconds taken)
         self._http = http or make_http(auth=auth, verify=verify, transport=transport)
         self.attempts = max(1, attempts)
         self.backoff = backoff
@@ -122,6 +124,11 @@ class AirflowClient:
         self.max_in_flight = max(1, limit)
         self._gate = asyncio.Semaphore(self.max_in_flight)
 
+    def slow_recently(self, threshold: float = 3.0, window: float = 30.0) -> bool:
+        """Whether an answer of the last `window` seconds took more than `threshold` seconds."""
+        horizon = time.monotonic() - window
+        return any(ended >= horizon and took > threshold for ended, took in self._recent)
+
     def oldest_request_start(self) -> float | None:
         """`time.monotonic()` when the oldest request on the wire was sent (None: none)."""
         return min(self._on_wire.values()) if self._on_wire else None
@@ -137,9 +144,9 @@ class AirflowClient:
         async with self._gate if gated else _NO_GATE:
             self._sent += 1
             number = self._sent
-            self._on_wire[number] = time.monotonic()
+            started = self._on_wire[number] = time.monotonic()
             try:
-                return await self._http.request(
+                response = await self._http.request(
                     op.method,
                     url,
                     params=op.params or None,
@@ -149,6 +156,9 @@ class AirflowClient:
                 )
             finally:
                 del self._on_wire[number]
+            ended = time.monotonic()
+            self._recent.append((ended, ended - started))  # answers only: a timeout is an error
+            return response
 
     async def _send(self, op: Op, *, timeout: httpx.Timeout | None = None,
                     gated: bool = True) -> httpx.Response:

@@ -267,10 +267,10 @@ class Watcher:
             first += mine
         first.append(self._probe)
         failing = next((p for p in first if p.failures), None)
-        polls = self._polls()
-        # a request waits for the server, not a poll for its turn: serial polls are not slow
+        # A request waits for the server, not a poll for its turn (serial polls are not slow);
+        # "slow" is about recent answers (a one-off read's old duration must not linger).
         waiting = self._request_age()
-        slow = any((p.last_duration or 0.0) > 3 for p in polls if p.name != "dags")
+        slow = self._client is not None and self._client.slow_recently()
         return WatchStatus(self._client is not None,
                            str(self._client.version) if self._client else None,
                            failing.last_error if failing else None, waiting, slow)
