@@ -42,11 +42,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.apps import Flowrs, Ours, rss_mb, proc_cpu_seconds, tree_cpu_seconds  # noqa: E402
+from bench.apps import Flowrs, Ours, proc_cpu_seconds, rss_mb, tree_cpu_seconds  # noqa: E402
 from bench.relay import Relay  # noqa: E402
 from tests.airflow import harness  # noqa: E402
 from tests.airflow.procs import (  # noqa: E402
-    Interrupted, install_signal_handlers, stop_all, stop_tracked, track, untrack,
+    Interrupted,
+    install_signal_handlers,
+    stop_all,
+    stop_tracked,
+    track,
+    untrack,
 )
 
 TICK = re.compile(r"tick (\d+) of (\d+)")
@@ -135,7 +140,7 @@ class LogFileWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> "LogFileWatch":
+    def start(self) -> LogFileWatch:
         self._thread.start()
         return self
 

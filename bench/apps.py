@@ -15,10 +15,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.flowrs import (
-    KEYS, WAIT_FOR, FlowrsPty, ensure_flowrs, flowrs_argv, flowrs_env, installed_version,
-    keys_open_dag, keys_open_task,
+    KEYS,
+    WAIT_FOR,
+    FlowrsPty,
+    ensure_flowrs,
+    flowrs_argv,
+    flowrs_env,
+    installed_version,
+    keys_open_dag,
+    keys_open_task,
 )
-
 from tests.airflow.procs import ProcId, stop_all, track, untrack
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -139,9 +139,8 @@ class AirflowClient:
             return None
         return time.monotonic() - min(self._on_wire.values())
 
-    async def _request(self, op: Op, url: str, timeout: httpx.Timeout | None,
-                       gated: bool) -> httpx.Response:
-        async with self._gate if gated else _NO_GATE:
+    async def _request(self, op: Op, url: str, timeout: httpx.Timeout | None) -> httpx.Response:
+        async with self._gate:
             self._sent += 1
             number = self._sent
             started = self._on_wire[number] = time.monotonic()
@@ -160,13 +159,12 @@ class AirflowClient:
             self._recent.append((ended, ended - started))  # answers only: a timeout is an error
             return response
 
-    async def _send(self, op: Op, *, timeout: httpx.Timeout | None = None,
-                    gated: bool = True) -> httpx.Response:
+    async def _send(self, op: Op, *, timeout: httpx.Timeout | None = None) -> httpx.Response:
         url = self.url(*op.path)
         attempts = self.attempts if op.retry else 1
         for attempt in range(1, attempts + 1):
             try:
-                response = await self._request(op, url, timeout, gated)
+                response = await self._request(op, url, timeout)
             except httpx.TimeoutException as exc:
                 if attempt < attempts and isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
                     await self._sleep(self._delay(attempt))
@@ -197,9 +195,8 @@ class AirflowClient:
         base = self.backoff * (2 ** (attempt - 1))
         return base + random.uniform(0, base / 2) if base else 0.0
 
-    async def _json(self, op: Op, *, timeout: httpx.Timeout | None = None,
-                    gated: bool = True) -> Any:
-        response = await self._send(op, timeout=timeout, gated=gated)
+    async def _json(self, op: Op, *, timeout: httpx.Timeout | None = None) -> Any:
+        response = await self._send(op, timeout=timeout)
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -207,9 +204,8 @@ class AirflowClient:
         except ValueError:
             raise not_airflow(response) from None
 
-    async def _dict(self, op: Op, *, timeout: httpx.Timeout | None = None,
-                    gated: bool = True) -> dict[str, Any]:
-        data = await self._json(op, timeout=timeout, gated=gated)
+    async def _dict(self, op: Op, *, timeout: httpx.Timeout | None = None) -> dict[str, Any]:
+        data = await self._json(op, timeout=timeout)
         if not isinstance(data, dict):
             raise NotAirflow(
                 f"{self.url(*op.path)} answered with JSON that is not an object: "
@@ -550,13 +546,3 @@ async def _detect_version(http: httpx.AsyncClient, root: str) -> Version:
         "with a version): check the URL; it should be the Airflow web UI address"
     )
 
-
-class _NoGate:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_GATE = _NoGate()

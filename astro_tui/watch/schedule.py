@@ -3,8 +3,8 @@
 Plain asyncio (no Textual): a poll is a task that awaits its fetch, then sleeps for the interval
 (or the backoff) and fetches again. At most one request of a poll is ever in flight, so a slow
 server simply gets polled less often. `retarget` switches what is polled; answers for an old
-target are dropped. All of a Watcher's polls share one `asyncio.Semaphore`, so one deployment
-never has more than a few requests in flight at once (issue 13: a gentle client).
+target are dropped. How many requests of a deployment are on the wire at once is the client's
+business (`AirflowClient(max_in_flight=1)`, issue 13), not the poll's.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ class Poll:
         *,
         max_backoff: float = 60.0,
         timeout: float | None = None,
-        gate: asyncio.Semaphore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
@@ -64,7 +63,6 @@ class Poll:
         # a dead connection, not a deadline for a slow answer: abandoning work that the server
         # is still doing only makes it do the work again (issue 13).
         self._timeout = timeout
-        self._gate = gate
         self._clock = clock
         self._done = done
         self._generation = 0
@@ -268,49 +266,37 @@ class Poll:
             # else: retargeted meanwhile, and retarget() set the new schedule
 
     async def _once(self, fetch: Fetch, generation: int) -> None:
-        gate = self._gate or _NO_GATE
-        async with gate:
-            if generation != self._generation:
-                return
-            self._busy = True
-            started = self._started = self._clock()
-            try:
-                if self._timeout is None:
-                    data = await fetch()
-                else:
-                    try:
-                        data = await asyncio.wait_for(fetch(), self._timeout)
-                    except TimeoutError:
-                        raise ApiTimeout(f"no answer in {self._timeout:.0f} s") from None
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - every failure is a state, never a crash
-                if generation == self._generation:
-                    self._failures += 1
-                    self._last_error = error
-                    self._deliver(None, error)
+        if generation != self._generation:
+            return
+        self._busy = True
+        started = self._started = self._clock()
+        try:
+            if self._timeout is None:
+                data = await fetch()
             else:
-                if generation == self._generation:
-                    self._failures = 0
-                    self._last_error = None
-                    self._last_ok = self._clock()
-                    self._last_duration = self._last_ok - started
-                    self._deliver(data, None)
-            finally:
-                # A request abandoned by restart() may end after the new one started.
-                if self._task is None or self._task is asyncio.current_task():
-                    self._busy = False
+                try:
+                    data = await asyncio.wait_for(fetch(), self._timeout)
+                except TimeoutError:
+                    raise ApiTimeout(f"no answer in {self._timeout:.0f} s") from None
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - every failure is a state, never a crash
+            if generation == self._generation:
+                self._failures += 1
+                self._last_error = error
+                self._deliver(None, error)
+        else:
+            if generation == self._generation:
+                self._failures = 0
+                self._last_error = None
+                self._last_ok = self._clock()
+                self._last_duration = self._last_ok - started
+                self._deliver(data, None)
+        finally:
+            # A request abandoned by restart() may end after the new one started.
+            if self._task is None or self._task is asyncio.current_task():
+                self._busy = False
 
     def _deliver(self, data: Any, error: BaseException | None) -> None:
         self._done(data, error)
 
-
-class _NoGate:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_GATE = _NoGate()

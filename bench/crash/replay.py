@@ -189,7 +189,7 @@ class Replay:
                     await asyncio.wait_for(fetch(), t)
                 if name == "dags":
                     self.stats.refreshes_done += 1
-            except (asyncio.TimeoutError, httpx.HTTPError, KeyError, ValueError):
+            except (TimeoutError, httpx.HTTPError, KeyError, ValueError):
                 pass
             await asyncio.sleep(interval)
 

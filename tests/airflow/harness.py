@@ -42,7 +42,14 @@ import httpx
 import platformdirs
 
 from tests.airflow.procs import (
-    Interrupted, ProcId, exit_status, install_signal_handlers, is_alive, stop_all, track, untrack,
+    Interrupted,
+    ProcId,
+    exit_status,
+    install_signal_handlers,
+    is_alive,
+    stop_all,
+    track,
+    untrack,
 )
 
 HERE = Path(__file__).resolve().parent

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from astro_tui.tui.writes import ActionCommands
 from astro_tui.tui.screens.confirm import ClearScreen, ConfirmScreen
 from astro_tui.tui.screens.trigger import TriggerScreen
+from astro_tui.tui.writes import ActionCommands
 from tests.ui.fake import FakeDeployment, make_app
 from tests.ui.test_main_screen import loaded, status, wait_for
 

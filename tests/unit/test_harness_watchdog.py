@@ -18,7 +18,15 @@ import pytest
 
 from tests.airflow import harness
 from tests.airflow.procs import (
-    ProcId, exit_status, family, is_alive, proc_id, stop_tracked, track, tracked, untrack,
+    ProcId,
+    exit_status,
+    family,
+    is_alive,
+    proc_id,
+    stop_tracked,
+    track,
+    tracked,
+    untrack,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -300,8 +300,7 @@ async def test_timeout_abandons_a_hung_request_as_a_failure(polls):
 async def test_restart_abandons_a_hung_request_and_polls_again(polls):
     answers = Answers()
     fetch = Blocking()
-    gate = asyncio.Semaphore(1)  # the hung request holds the only slot
-    poll = polls("p", None, answers, gate=gate)
+    poll = polls("p", None, answers)
     poll.retarget(fetch)
     await until(lambda: fetch.calls == 1, "the first request")
     poll.restart()
@@ -446,28 +445,3 @@ async def test_close_while_idle_leaves_no_task(polls):
     await until(lambda: fetch.calls >= 2, "two requests")
     await closed(poll)
     assert asyncio.all_tasks() - before == set()
-
-
-async def test_a_shared_gate_bounds_the_requests_in_flight(polls):
-    gate = asyncio.Semaphore(2)
-    fetches = [Blocking() for _ in range(5)]
-    answers = [Answers() for _ in range(5)]
-    for i, (fetch, done) in enumerate(zip(fetches, answers, strict=True)):
-        polls(f"p{i}", None, done, gate=gate).retarget(fetch)
-
-    def active() -> list[Blocking]:
-        return [f for f in fetches if f.active]
-
-    await until(lambda: len(active()) == 2, "two requests")
-    await ticks(5, polls)
-    assert len(active()) == 2 and sum(f.calls for f in fetches) == 2
-    # Each answer lets the next poll in; never more than 2 at once.
-    for done_so_far in range(1, 6):
-        running = active()
-        assert 1 <= len(running) <= 2
-        running[0].release(1)
-        await until(lambda n=done_so_far: sum(f.finished for f in fetches) == n, "an answer")
-        await until(lambda n=done_so_far: len(active()) == min(2, 5 - n), "the next poll in")
-        assert len(active()) <= 2
-    await until(lambda: all(a.data for a in answers), "every poll's answer")
-    assert all(f.calls == 1 for f in fetches)

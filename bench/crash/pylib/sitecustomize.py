@@ -24,7 +24,6 @@ if "gc_off" in PATCHES and IS_API:
     gc.disable()
 
 if "serialize_in_thread" in PATCHES and IS_API:
-    import builtins
     import importlib.abc
     import importlib.machinery
 
