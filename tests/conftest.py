@@ -7,13 +7,48 @@ of unit tests alone never starts them. A server that cannot start fails the test
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 import pytest
 
 from tests.airflow import harness
+
+# -- waiting for state (never for a fixed time) ---------------------------------------------------
+
+
+async def wait_for(pilot: Any, cond: Callable[[], object], timeout: float = 5.0,
+                   what: str = "condition") -> float:
+    """Let a Textual app run until `cond()` holds; the seconds it took. Fails after `timeout`."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if cond():
+            return time.monotonic() - start
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+async def until(cond: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    """The same under plain asyncio: wait until `cond()` is truthy and return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+def status(app: Any) -> str:
+    """The status line's text as shown."""
+    return app.main.status.text
+
 
 # Snapshots change under NO_COLOR (textual-notes (a) pitfall 2).
 os.environ.pop("NO_COLOR", None)

@@ -109,6 +109,10 @@ class AirflowClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    @property
+    def closed(self) -> bool:
+        return self._http.is_closed
+
     async def __aenter__(self) -> AirflowClient:
         return self
 

@@ -17,12 +17,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from astro_tui.airflow.errors import Timeout as ApiTimeout
+from astro_tui.airflow.errors import RateLimited, Timeout as ApiTimeout
 
 Fetch = Callable[[], Awaitable[Any]]
 #: when the next request is due is real time; the injected clock only dates answers (ages)
 _now = time.monotonic
 Done = Callable[[Any, BaseException | None], None]
+
+
+def backoff(interval: float | None, failures: int, error: BaseException | None,
+            max_backoff: float) -> float | None:
+    """Seconds until the next request: the interval (None: none until poked), or after
+    `failures` failures in a row, exponential backoff from the interval (5 s without one) up to
+    `max_backoff`, +-10 % jitter, and never sooner than a 429's Retry-After."""
+    if not failures:
+        return interval
+    base = interval or 5.0
+    delay = min(base * (2.0 ** (failures - 1)), max_backoff) * random.uniform(0.9, 1.1)
+    retry_after = error.retry_after if isinstance(error, RateLimited) else None
+    return max(delay, retry_after or 0.0)
 
 
 @dataclass(frozen=True)
@@ -130,13 +143,7 @@ class Poll:
 
     def next_delay(self) -> float | None:
         """Seconds until the next poll: the interval, or the backoff after failures."""
-        if self._failures:
-            base = self._interval or 5.0
-            delay: float = min(base * (2.0 ** (self._failures - 1)), self._max_backoff)
-            delay *= random.uniform(0.9, 1.1)
-            retry_after: float | None = getattr(self._last_error, "retry_after", None)  # 429
-            return max(delay, retry_after or 0.0)
-        return self._interval
+        return backoff(self._interval, self._failures, self._last_error, self._max_backoff)
 
     # -- control -------------------------------------------------------------------------------
 

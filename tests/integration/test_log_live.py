@@ -18,19 +18,11 @@ import pytest
 from astro_tui.config import Profile
 from astro_tui.session import open_client
 from astro_tui.tui.app import AstroTuiApp, Settings
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
 RUN_TIMEOUT = 600.0  # Airflow 2 runs one task at a time, behind whatever else is queued
-
-
-async def wait_for(pilot, cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def trigger(server, dag_id: str, conf: dict) -> str:

@@ -20,20 +20,12 @@ from astro_tui.session import open_client
 from astro_tui.tui.app import AstroTuiApp, Settings
 from astro_tui.tui.screens.confirm import ClearScreen, ConfirmScreen
 from astro_tui.tui.screens.trigger import TriggerScreen
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
 RUN_TIMEOUT = 240.0
 SETTINGS = Settings(dags_seconds=10, runs_seconds=1, tasks_seconds=1, log_seconds=1)
-
-
-async def wait_for(pilot, cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        await pilot.pause(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture

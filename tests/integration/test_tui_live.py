@@ -3,24 +3,14 @@ run pane without anyone pressing refresh."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from astro_tui.config import Profile
 from astro_tui.session import open_client
 from astro_tui.tui.app import AstroTuiApp, Settings
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-async def wait_for(pilot, cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        await pilot.pause(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def profile_for(server, monkeypatch) -> Profile:

@@ -69,10 +69,10 @@ async def main() -> dict:
         "status": [status.connected, status.version, str(status.error) if status.error else None],
         "tasks_while_running": during,
         "tasks_left": left,
-        "client_closed": client is not None and client._http.is_closed,
+        "client_closed": client is not None and client.closed,
         "client_after": watcher.client is None,
         "textual": sorted(m for m in sys.modules if m == "textual" or m.startswith("textual.")),
-        "feeds_after": len(watcher._feeds),
+        "feeds_after": len(watcher.topics()),
     }
 
 

@@ -15,6 +15,7 @@ from astro_tui.airflow.errors import ApiError
 from astro_tui.config import Profile
 from astro_tui.session import open_client
 from astro_tui.tui.app import AstroTuiApp, Settings
+from tests.conftest import status, wait_for
 from tests.resilience.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.integration
@@ -56,19 +57,6 @@ def profile(proxy, airflow3, monkeypatch) -> Profile:
     monkeypatch.setenv("ASTRO_TUI_TEST_PASSWORD", airflow3.password)
     return Profile(name="faults", url=proxy.url, auth="password", username=airflow3.username,
                    secret="env:ASTRO_TUI_TEST_PASSWORD")
-
-
-async def wait_for(pilot, cond, timeout: float, what: str) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if cond():
-            return time.monotonic() - start
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def status(app) -> str:
-    return app.main.status._last[0] if app.main.status._last else ""
 
 
 @pytest.mark.parametrize("fault", list(FAULTS), ids=[str(f) for f in FAULTS])

@@ -9,8 +9,9 @@ import pytest
 from astro_tui.tui.screens.confirm import ClearScreen, ConfirmScreen
 from astro_tui.tui.screens.trigger import TriggerScreen
 from astro_tui.tui.writes import ActionCommands
+from tests.conftest import status, wait_for
 from tests.ui.fake import FakeDeployment, make_app
-from tests.ui.test_main_screen import loaded, status, wait_for
+from tests.ui.test_main_screen import loaded
 
 FAIL_RUN = "manual__2026-11-25T10:06:45.688918+00:00"
 

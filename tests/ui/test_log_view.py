@@ -8,9 +8,10 @@ import asyncio
 from astro_tui.tui.messages import TasksUpdated
 from astro_tui.tui.screens.save_log import SaveLogScreen
 from astro_tui.watch.events import TasksChanged
+from tests.conftest import wait_for
 from tests.ui.fake import FakeDeployment, make_app
 from tests.ui.log_fake import LogFake
-from tests.ui.test_main_screen import loaded, wait_for
+from tests.ui.test_main_screen import loaded
 
 FAIL_RUN = "manual__2026-11-25T10:06:45.688918+00:00"
 

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
+from tests.conftest import status, wait_for
 from tests.ui.fake import FakeDeployment, make_app
-
-
-async def wait_for(pilot, cond, timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def status(app) -> str:
-    return app.main.status._last[0] if app.main.status._last else ""
 
 
 async def loaded(pilot, app) -> None:

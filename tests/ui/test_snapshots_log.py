@@ -6,10 +6,10 @@ Regenerate with `scripts/test tests/ui/test_snapshots_log.py --snapshot-update`.
 
 from __future__ import annotations
 
+from tests.conftest import wait_for
 from tests.ui.fake import FakeDeployment, make_app
 from tests.ui.log_fake import LogFake
 from tests.ui.test_log_view import open_log, ticks
-from tests.ui.test_main_screen import wait_for
 
 
 def frozen_app(fake: FakeDeployment):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import wait_for
 from tests.ui.fake import FakeDeployment, make_app
-from tests.ui.test_main_screen import wait_for
 
 SIZES = [(80, 24), (120, 40)]
 

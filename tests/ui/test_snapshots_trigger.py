@@ -8,8 +8,8 @@ import pytest
 from textual.app import App
 
 from astro_tui.tui.screens.trigger import TriggerScreen
+from tests.conftest import wait_for
 from tests.ui.fake import NOW, FakeDeployment
-from tests.ui.test_main_screen import wait_for
 
 SIZES = [(80, 24), (120, 40)]
 IDS = ["80x24", "120x40"]

@@ -12,8 +12,9 @@ from textual.widgets import Checkbox, Input, Select, Static, TextArea
 from astro_tui.history import ConfHistory
 from astro_tui.tui.screens.confirm import ConfirmScreen
 from astro_tui.tui.screens.trigger import TriggerScreen
+from tests.conftest import wait_for
 from tests.ui.fake import FakeDeployment, make_app
-from tests.ui.test_main_screen import loaded, wait_for
+from tests.ui.test_main_screen import loaded
 
 
 @pytest.fixture(autouse=True)

@@ -15,20 +15,10 @@ from typing import Any
 import pytest
 
 from astro_tui.airflow.errors import RateLimited, Timeout as ApiTimeout
-from astro_tui.watch.schedule import Poll
+from astro_tui.watch.schedule import Poll, backoff
+from tests.conftest import until
 
 DEADLINE = 10.0
-
-
-async def until(cond, what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.005)
 
 
 class Answers:
@@ -252,22 +242,19 @@ async def test_failures_back_off_exponentially_and_success_resets(polls):
     assert poll.next_delay() == 0.05
 
 
-def test_next_delay_grows_is_capped_and_honours_retry_after():
-    poll = Poll("p", 2.0, lambda d, e: None, max_backoff=30.0)
-    assert poll.next_delay() == 2.0
+def test_backoff_grows_is_capped_and_honours_retry_after():
+    assert backoff(2.0, 0, None, 30.0) == 2.0
     for failures, base in [(1, 2.0), (2, 4.0), (3, 8.0), (4, 16.0), (5, 30.0), (9, 30.0)]:
-        poll._failures = failures
-        poll._last_error = ConnectionError("down")
         for _ in range(20):
-            assert base * 0.9 <= poll.next_delay() <= base * 1.1
-    poll._failures = 1
-    poll._last_error = RateLimited("slow down", retry_after=45.0)
-    assert poll.next_delay() == 45.0
-    once = Poll("once", None, lambda d, e: None)
-    assert once.next_delay() is None
-    once._failures = 2
-    once._last_error = ConnectionError("down")
-    assert 9.0 <= once.next_delay() <= 11.0  # no interval: backs off from 5 s
+            assert base * 0.9 <= backoff(2.0, failures, ConnectionError("down"), 30.0) <= base * 1.1
+    assert backoff(2.0, 1, RateLimited("slow down", retry_after=45.0), 30.0) == 45.0
+    assert backoff(None, 0, None, 60.0) is None
+    assert 9.0 <= backoff(None, 2, ConnectionError("down"), 60.0) <= 11.0  # from 5 s
+
+
+def test_a_new_poll_waits_its_interval_or_for_a_poke():
+    assert Poll("p", 2.0, lambda d, e: None, max_backoff=30.0).next_delay() == 2.0
+    assert Poll("once", None, lambda d, e: None).next_delay() is None
 
 
 async def test_poke_forgets_the_backoff(polls):
@@ -421,20 +408,21 @@ async def test_set_interval_none_stops_and_a_number_starts_again(polls):
 async def test_close_cancels_the_request_and_stops_for_good(polls):
     answers = Answers()
     fetch = Blocking()
+    before = asyncio.all_tasks()
     poll = polls("p", 0.02, answers)
     poll.retarget(fetch)
     await until(lambda: fetch.calls == 1, "the request")
-    task = poll._task
-    assert task is not None
+    assert asyncio.all_tasks() - before, "the poll's task runs"
     await closed(poll)
-    assert task.done()
+    assert asyncio.all_tasks() - before == set()
     assert fetch.cancelled == 1 and answers.items == []
     # A closed poll cannot be revived.
     poll.retarget(Counter())
     poll.poke()
     poll.resume()
     await ticks(5, polls)
-    assert poll._task is None and fetch.calls == 1 and answers.items == []
+    assert asyncio.all_tasks() - before == set()
+    assert fetch.calls == 1 and answers.items == []
 
 
 async def test_close_while_idle_leaves_no_task(polls):

@@ -31,6 +31,7 @@ from astro_tui.watch.events import (
 from astro_tui.watch.schedule import Poll
 from astro_tui.watch.settings import Settings
 from astro_tui.watch.watcher import Watcher
+from tests.conftest import until
 from tests.ui.fake import FakeDeployment
 from tests.ui.log_fake import LogFake
 
@@ -45,17 +46,6 @@ LONG_RUN = "manual__2026-11-25T10:06:45.775837+00:00"  # example_long: running
 SUCCESS_RUN = "manual__2026-11-25T10:06:45.610960+00:00"  # example_success: success
 PARAMS_NEWEST = "manual__2026-11-25T10:07:56.273473+00:00"
 PARAMS_OLDER = "manual__2026-11-25T10:06:45.753314+00:00"
-
-
-async def until(cond, what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def hits(fake: FakeDeployment, path: str, method: str = "GET", **params: str) -> int:
@@ -286,9 +276,9 @@ async def test_a_late_subscriber_gets_the_cached_data_without_a_request(watcher,
     assert third.of(DagsChanged)[0] is dags.last(DagsChanged)
     assert (hits(fake, runs_path("example_params")), hits(fake, DAGS)) == reads
     # One poll per topic, whoever asks.
-    assert len(watcher._feeds) == 2
+    assert len(watcher.topics()) == 2
     sub2.close()
-    assert RunsOf("example_params") in watcher._feeds  # the first subscriber still has it
+    assert RunsOf("example_params") in watcher.topics()  # the first subscriber still has it
 
 
 async def test_close_stops_polling(watcher, fake):
@@ -564,7 +554,7 @@ async def test_aclose_leaves_no_task_behind_and_closes_the_client():
     await asyncio.wait_for(watcher.aclose(), DEADLINE)
     left = asyncio.all_tasks() - before
     assert left == set(), left
-    assert watcher.client is None and client._http.is_closed
+    assert watcher.client is None and client.closed
 
 
 async def test_aclose_before_connecting_leaves_no_task(fake):

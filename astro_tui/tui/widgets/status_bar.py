@@ -20,6 +20,11 @@ class StatusBar(Static):
         super().__init__("", **kwargs)
         self._last: tuple = ()
 
+    @property
+    def text(self) -> str:
+        """The text shown (plain)."""
+        return self._last[0] if self._last else ""
+
     def show(self, text: Text) -> None:
         sig = (text.plain, tuple(text.spans), str(text.style))
         if sig != self._last:

@@ -1,0 +1,215 @@
+"""The four kinds of feed, one per topic: what each polls and what each makes of an answer.
+
+* `DagListFeed` (`DagList`): the DAGs with each one's latest run, re-read every `dags_seconds`
+  (at most every three read times on a big deployment); its first answer starts the Watcher's
+  "runs changed since" poll, which keeps the latest runs fresh in between.
+* `RunsFeed` (`RunsOf`): a DAG's newest runs, read on subscribe and when the changes poll sees a
+  new run; known runs are updated from the changes poll itself.
+* `TasksFeed` (`TasksOf`): a run's task instances every `tasks_seconds` while the run is active,
+  once when it is over.
+* `LogFeed` (`LogOf`): one try's log, read incrementally until the try is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from astro_tui.airflow.client import AirflowClient
+from astro_tui.airflow.logs import LogFollower
+from astro_tui.airflow.models import Dag, DagRun, LogLine, TaskInstance
+from astro_tui.present.states import ACTIVE_RUN_STATES
+from astro_tui.watch.events import (
+    DagList,
+    LogOf,
+    LogRead,
+    PollFailed,
+    RunsChanged,
+    RunsOf,
+    TasksChanged,
+    TasksOf,
+)
+from astro_tui.watch.feed import Feed, Fetch, Hub
+
+#: turns a log read's new lines into what the subscriber keeps; runs in a worker thread and may
+#: hand over pieces early through `emit` (a big log shows up while it is still being read)
+LogSink = Callable[[Iterable[LogLine], Callable[[Any], None]], Any]
+
+#: How many recent runs (all DAGs) give each DAG its "last run" state on a full refresh.
+LATEST_RUNS_WINDOW = 1000
+
+
+class DagListFeed(Feed):
+    kind = "dags"
+    topic: DagList
+
+    def interval(self) -> float | None:
+        return self.hub.settings.dags_seconds
+
+    def fetcher(self, client: AirflowClient) -> Fetch:
+        return partial(self._fetch, client)
+
+    async def _fetch(self, client: AirflowClient) -> tuple[datetime, list[Dag], list[DagRun]]:
+        started = self.hub.now()
+        dags, (runs, _) = await asyncio.gather(
+            client.list_dags(), client.list_runs_batch(None, limit=LATEST_RUNS_WINDOW))
+        return started, dags, runs
+
+    def got(self, data: tuple[datetime, list[Dag], list[DagRun]]) -> None:
+        started, dags, runs = data
+        self.hub.cache.load(dags, runs)
+        # A big deployment's list takes long to read: read it again at most every three read
+        # times (the changes poll keeps the states fresh meanwhile; issue 13).
+        took = self.poll.last_duration or 0.0
+        self.poll.set_interval(max(self.hub.settings.dags_seconds, 3 * took))
+        self.hub.publish_dags()
+        self.hub.dags_loaded(started)
+
+
+class RunsFeed(Feed):
+    kind = "runs"
+    topic: RunsOf
+
+    def interval(self) -> float | None:
+        # fetched on subscribe and when the changes poll sees a new run; the interval is only a
+        # safety net
+        return self.hub.settings.dags_seconds
+
+    def fetcher(self, client: AirflowClient) -> Fetch:
+        return partial(client.list_runs, self.topic.dag_id, limit=self.hub.settings.runs_limit)
+
+    def runs(self) -> list[DagRun]:
+        last = self.last
+        return list(last.runs) if isinstance(last, RunsChanged) else []
+
+    def got(self, data: tuple[list[DagRun], int]) -> None:
+        runs, total = data
+        if runs and self.hub.cache.note(runs[0]):
+            self.hub.publish_dags()
+        self.publish(RunsChanged(self.topic.dag_id, list(runs), total))
+        for run in runs:
+            self.hub.run_seen(run)
+
+    def runs_seen(self, by_dag: Mapping[str, Sequence[DagRun]], recovered: bool) -> None:
+        last = self.last
+        if not isinstance(last, RunsChanged):
+            return
+        if recovered:
+            self.deliver(last)  # the data is fresh again
+        mine = by_dag.get(self.topic.dag_id, ())
+        known = {r.run_id: r for r in last.runs}
+        if any(r.run_id not in known for r in mine):
+            self.poll.poke()  # a new run: re-read the page (order, total)
+            return
+        for run in mine:  # known runs changed (a running run's updated_at moves all the time)
+            known[run.run_id] = run
+        if mine or any(r.state in ACTIVE_RUN_STATES for r in known.values()):
+            # new states; running durations move on without a request
+            self.publish(RunsChanged(self.topic.dag_id, list(known.values()), last.total))
+
+    def changes_failed(self, error: BaseException) -> None:
+        if not self.poll.failures:
+            self.deliver(PollFailed("changes", self.topic, error))
+
+
+class TasksFeed(Feed):
+    kind = "tasks"
+    topic: TasksOf
+    run_state: str | None = None  # the run's state as last seen
+
+    def interval(self) -> float | None:
+        return self.hub.settings.tasks_seconds
+
+    def _interval_for(self, run: DagRun | None) -> float | None:
+        if run is not None and run.state is not None and run.state not in ACTIVE_RUN_STATES:
+            return None  # a finished run's tasks are fetched once
+        return self.hub.settings.tasks_seconds
+
+    def fetcher(self, client: AirflowClient) -> Fetch:
+        return partial(client.list_task_instances, self.topic.dag_id, self.topic.run_id)
+
+    def start(self, client: AirflowClient, delay: float) -> None:
+        run = self.hub.run(self.topic.dag_id, self.topic.run_id)
+        self.run_state = run.state if run is not None else None
+        self.poll.retarget(self.fetcher(client), delay=delay, interval=self._interval_for(run))
+        self.sync_pause()
+
+    def run_changed(self, run: DagRun) -> None:
+        if (run.dag_id, run.run_id) != (self.topic.dag_id, self.topic.run_id) or \
+                run.state == self.run_state:
+            return
+        self.run_state = run.state
+        interval = self._interval_for(run)
+        if interval != self.poll.interval or run.state not in ACTIVE_RUN_STATES:
+            self.poll.set_interval(interval)
+            self.poll.poke()  # the run changed state: fetch its tasks now
+
+    def got(self, tis: list[TaskInstance]) -> None:
+        topic = self.topic
+        event = TasksChanged(topic.dag_id, topic.run_id, list(tis))
+        self.last = event
+        run = self.hub.run(topic.dag_id, topic.run_id)
+        over = run is not None and run.state is not None and run.state not in ACTIVE_RUN_STATES
+        if tis and all(t.finished for t in tis) and (over or run is None):
+            # Over (or, with nothing telling the run's state, every task is): read once more
+            # only when the changes poll sees the run change again.
+            self.poll.set_interval(None)
+        self.deliver(event)
+
+
+class LogFeed(Feed):
+    """Per subscriber (each has its own sink and view state)."""
+
+    kind = "log"
+    topic: LogOf
+
+    def __init__(self, hub: Hub, topic: LogOf, sink: LogSink) -> None:
+        super().__init__(hub, topic)
+        self.sink = sink
+        self.follower: LogFollower | None = None
+
+    def interval(self) -> float | None:
+        return self.hub.settings.log_seconds
+
+    def fetcher(self, client: AirflowClient) -> Fetch:
+        topic = self.topic
+        self.follower = LogFollower(client, topic.dag_id, topic.run_id, topic.task_id,
+                                    topic.try_number, topic.map_index,
+                                    interval=self.hub.settings.log_seconds)
+        return partial(self._fetch, self.follower)
+
+    async def _fetch(self, follower: LogFollower) -> Any:
+        loop = asyncio.get_running_loop()
+        generation = self.poll.state.generation
+
+        def emit(piece: Any) -> None:  # in the worker thread
+            loop.call_soon_threadsafe(self._piece, generation, piece)
+
+        return await follower.poll_with(lambda lines: self.sink(lines, emit), thread=True)
+
+    def _event(self, data: Any, partial_read: bool) -> LogRead:
+        follower = self.follower
+        assert follower is not None
+        return LogRead(self.topic, data, partial_read, follower.finished and not partial_read,
+                       follower.try_number, follower.ti)
+
+    def _piece(self, generation: int, piece: Any) -> None:
+        if self.poll.state.generation == generation and self.subs:
+            self.deliver(self._event(piece, True))
+
+    def got(self, data: Any) -> None:
+        follower = self.follower
+        if follower is not None and follower.finished:
+            self.poll.set_interval(None)
+        self.deliver(self._event(data, False))
+
+    def set_following(self, on: bool) -> None:
+        """Stop or resume reading new lines."""
+        if on:
+            self.poll.set_interval(self.hub.settings.log_seconds)
+            self.poll.poke()
+        else:
+            self.poll.set_interval(None)
