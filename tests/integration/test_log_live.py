@@ -61,7 +61,7 @@ async def live_app(server, monkeypatch):
     settings = Settings(dags_seconds=30, runs_seconds=1, tasks_seconds=1, log_seconds=1)
     app = AstroTuiApp(lambda: open_client(profile), profile_name="it", settings=settings)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.main.client is not None and bool(app.main.dags), 90,
+        await wait_for(pilot, lambda: app.main.watcher.client is not None and bool(app.main.selection.dags), 90,
                        "the DAG list")
         yield pilot
 
@@ -82,8 +82,8 @@ class LogBytes:
 async def open_task(pilot, dag_id: str, run_id: str, key: str, timeout: float = RUN_TIMEOUT):
     main = pilot.app.main
     main.show_run(dag_id, run_id)
-    await wait_for(pilot, lambda: main.run_id == run_id, 120, f"run {run_id}")
-    await wait_for(pilot, lambda: key in main.tis, timeout, f"task {key}")
+    await wait_for(pilot, lambda: main.selection.run_id == run_id, 120, f"run {run_id}")
+    await wait_for(pilot, lambda: key in main.selection.tis, timeout, f"task {key}")
     main.task_table.select_key(key)
     main.select_task(key)
     main.activate("log")
@@ -97,7 +97,7 @@ def tick_numbers(lines: list[str]) -> list[int]:
 async def test_follow_a_running_task_live(server, monkeypatch, record_property):
     run_id = trigger(server, "example_long", {"seconds": 8})
     async with live_app(server, monkeypatch) as pilot:
-        counter = LogBytes(pilot.app.main.client)
+        counter = LogBytes(pilot.app.main.watcher.client)
         view = await open_task(pilot, "example_long", run_id, "tick")
         partial: set[int] = set()  # tick counts seen while the task was still running
 
@@ -117,7 +117,7 @@ async def test_follow_a_running_task_live(server, monkeypatch, record_property):
         await pilot.pause(3.5)  # three poll intervals: following has stopped
         assert view.follower.requests == requests
         sizes = [size for _, size in counter.reads]
-        full = await pilot.app.main.client.read_log_body("example_long", run_id, "tick", 1)
+        full = await pilot.app.main.watcher.client.read_log_body("example_long", run_id, "tick", 1)
     record_property("log_read_bytes", sizes)
     print(f"\nAirflow {server.version}: {len(sizes)} log reads, bytes per read {sizes}, "
           f"total {sum(sizes)}, whole log {len(full)}")
@@ -177,7 +177,7 @@ async def test_the_200k_line_log_opens(server, monkeypatch, record_property):
     run_id = trigger(server, "example_biglog", {})
     assert wait_run(server, "example_biglog", run_id) == "success"
     async with live_app(server, monkeypatch) as pilot:
-        counter = LogBytes(pilot.app.main.client)
+        counter = LogBytes(pilot.app.main.watcher.client)
         await pilot.pause(0.5)
         before = rss_mb()
         peak = [before]

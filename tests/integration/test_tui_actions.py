@@ -62,9 +62,9 @@ async def finished_run(api: AirflowClient, dag_id: str, conf: dict | None = None
 
 
 async def select_dag(pilot, main, dag_id: str) -> None:
-    await wait_for(pilot, lambda: dag_id in main.dags, 60, "the DAG list")
+    await wait_for(pilot, lambda: dag_id in main.selection.dags, 60, "the DAG list")
     main.goto_dag(dag_id)
-    await wait_for(pilot, lambda: main.dag_id == dag_id, 10, f"{dag_id} selected")
+    await wait_for(pilot, lambda: main.selection.dag_id == dag_id, 10, f"{dag_id} selected")
 
 
 async def open_trigger(pilot, app) -> TriggerScreen:
@@ -95,7 +95,7 @@ async def submitted_run(pilot, app) -> str:
     await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: app.screen is main, 30, "the modal to close")
     run_id = outcomes[0].run.run_id
-    await wait_for(pilot, lambda: main.run_id == run_id and main.active == "runs", 30,
+    await wait_for(pilot, lambda: main.selection.run_id == run_id and main.active == "runs", 30,
                    "the new run selected in the runs pane")
     return run_id
 
@@ -113,14 +113,14 @@ async def test_trigger_with_an_edited_conf_runs_and_logs_it(profile, api):
         edit(screen.editor, "3", "2")
         screen.query_one("#note", Input).value = "from the TUI test"
         run_id = await submitted_run(pilot, app)
-        await wait_for(pilot, lambda: main.runs.get(run_id) is not None
-                       and main.runs[run_id].state in ("success", "failed"), RUN_TIMEOUT,
+        await wait_for(pilot, lambda: main.selection.runs.get(run_id) is not None
+                       and main.selection.runs[run_id].state in ("success", "failed"), RUN_TIMEOUT,
                        "the run to finish")
-        assert main.runs[run_id].state == "success"
-        assert main.runs[run_id].conf == {"color": "green", "count": 2, "flag": False,
+        assert main.selection.runs[run_id].state == "success"
+        assert main.selection.runs[run_id].conf == {"color": "green", "count": 2, "flag": False,
                                           "name": "tui-edited"}
         main.activate("tasks")
-        await wait_for(pilot, lambda: "show_conf" in main.tis, 30, "the task")
+        await wait_for(pilot, lambda: "show_conf" in main.selection.tis, 30, "the task")
         main.task_table.select_key("show_conf")
         await wait_for(pilot, lambda: any("hello tui-edited #2 (green)" in line
                                           for line in main.log_view.lines), 60, "the log")
@@ -156,10 +156,10 @@ async def test_rerun_a_previous_runs_conf(profile, api):
     async with app.run_test(size=(120, 40)) as pilot:
         main = app.main
         await select_dag(pilot, main, "example_params")
-        await wait_for(pilot, lambda: old.run_id in main.runs, 30, "the previous run")
+        await wait_for(pilot, lambda: old.run_id in main.selection.runs, 30, "the previous run")
         main.activate("runs")
         main.run_table.select_key(old.run_id)
-        await wait_for(pilot, lambda: main.run_id == old.run_id, 10, "the previous run selected")
+        await wait_for(pilot, lambda: main.selection.run_id == old.run_id, 10, "the previous run selected")
         screen = await open_trigger(pilot, app)
         assert json.loads(screen.editor.text) == {"name": "previous", "count": 1}
         edit(screen.editor, '"previous"', '"again"')
@@ -178,14 +178,14 @@ async def test_clear_a_failed_task_after_its_dry_run_and_it_runs_again(profile, 
     async with app.run_test(size=(120, 40)) as pilot:
         main = app.main
         await select_dag(pilot, main, "example_fail")
-        await wait_for(pilot, lambda: failed.run_id in main.runs, 30, "the failed run")
+        await wait_for(pilot, lambda: failed.run_id in main.selection.runs, 30, "the failed run")
         main.activate("runs")
         main.run_table.select_key(failed.run_id)
-        await wait_for(pilot, lambda: main.run_id == failed.run_id, 10, "run selected")
+        await wait_for(pilot, lambda: main.selection.run_id == failed.run_id, 10, "run selected")
         main.activate("tasks")
-        await wait_for(pilot, lambda: "boom" in main.tis, 30, "tasks")
+        await wait_for(pilot, lambda: "boom" in main.selection.tis, 30, "tasks")
         main.task_table.select_key("boom")
-        await wait_for(pilot, lambda: main.task_key == "boom", 10, "boom selected")
+        await wait_for(pilot, lambda: main.selection.task_key == "boom", 10, "boom selected")
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, ClearScreen)
@@ -199,7 +199,7 @@ async def test_clear_a_failed_task_after_its_dry_run_and_it_runs_again(profile, 
         seen: set[str | None] = set()
 
         def boom_rerun_done() -> bool:
-            ti, run = main.tis.get("boom"), main.runs.get(failed.run_id)
+            ti, run = main.selection.tis.get("boom"), main.selection.runs.get(failed.run_id)
             if ti is not None:
                 seen.add(ti.state)
             return (ti is not None and run is not None and run.finished
@@ -222,6 +222,6 @@ async def test_pause_round_trip(profile, api):
             await pilot.press("p")
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("y")
-            await wait_for(pilot, lambda: main.dags[dag_id].is_paused is want, 30,
+            await wait_for(pilot, lambda: main.selection.dags[dag_id].is_paused is want, 30,
                            f"is_paused={want} in the DAG list")
             assert (await api.get_dag_details(dag_id)).is_paused is want

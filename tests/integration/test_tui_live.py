@@ -25,9 +25,9 @@ async def test_triggered_run_goes_live_to_success_in_the_run_pane(airflow3, monk
     app = AstroTuiApp(lambda: open_client(profile), profile_name="it", settings=settings)
     async with app.run_test(size=(120, 40)) as pilot:
         main = app.main
-        await wait_for(pilot, lambda: "example_params" in main.dags, 60, "the DAG list")
+        await wait_for(pilot, lambda: "example_params" in main.selection.dags, 60, "the DAG list")
         main.goto_dag("example_params")
-        await wait_for(pilot, lambda: main.dag_id == "example_params", 10, "selection")
+        await wait_for(pilot, lambda: main.selection.dag_id == "example_params", 10, "selection")
         assert f"Airflow {airflow3.version}" in main.status._last[0]
 
         # Trigger from outside the app, as a colleague or a schedule would.
@@ -41,7 +41,7 @@ async def test_triggered_run_goes_live_to_success_in_the_run_pane(airflow3, monk
         seen: set[str] = set()
 
         def run_state() -> str | None:
-            run = main.runs.get(run_id)
+            run = main.selection.runs.get(run_id)
             if run is not None and run.state:
                 seen.add(run.state)
             return run.state if run else None
@@ -50,7 +50,7 @@ async def test_triggered_run_goes_live_to_success_in_the_run_pane(airflow3, monk
         await wait_for(pilot, lambda: run_state() == "success", 120, "the run to succeed")
         assert seen & {"queued", "running"}, f"states seen: {seen}"
         # The DAG list's "last run" column followed too, and the table shows the row.
-        assert main.latest["example_params"].run_id == run_id
+        assert main.selection.latest["example_params"].run_id == run_id
         assert run_id in main.run_table.keys
         cells = main.run_table.cells(run_id)
         assert cells[0].plain == "● success"

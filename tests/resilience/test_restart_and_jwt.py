@@ -42,7 +42,7 @@ async def test_app_keeps_working_across_several_jwt_expiries(app):
         main = app.main
         await wait_for(pilot, lambda: main.dag_table.row_count > 0, 60, "the DAG list")
         main.goto_dag("example_params")
-        auth = main.client._http.auth
+        auth = main.watcher.client._http.auth
         logins_before = auth.logins
         polls_before = main.watcher.state("runs").generation, main.watcher.state("runs").last_ok
         bad: list[str] = []

@@ -33,9 +33,9 @@ async def on_task(pilot, app, dag_id: str = "example_fail", task: str = "boom"):
     main.activate("runs")  # (narrow terminals poll only the visible pane)
     await wait_for(pilot, lambda: main.run_table.row_count >= 1, what="runs")
     main.activate("tasks")
-    await wait_for(pilot, lambda: task in main.tis, what="tasks")
+    await wait_for(pilot, lambda: task in main.selection.tis, what="tasks")
     main.task_table.select_key(task)
-    await wait_for(pilot, lambda: main.task_key == task, what="task selected")
+    await wait_for(pilot, lambda: main.selection.task_key == task, what="task selected")
     return main
 
 
@@ -46,7 +46,7 @@ async def test_pause_asks_then_patches_and_the_dag_list_follows():
         await loaded(pilot, app)
         main = app.main
         main.goto_dag("example_fail")
-        await wait_for(pilot, lambda: main.dag_id == "example_fail", what="selection")
+        await wait_for(pilot, lambda: main.selection.dag_id == "example_fail", what="selection")
         await pilot.press("p")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # cancel: nothing sent
@@ -58,7 +58,7 @@ async def test_pause_asks_then_patches_and_the_dag_list_follows():
         assert bodies(fake) == [("PATCH", "/api/v2/dags/example_fail", {"is_paused": True})]
         assert fake.writes()[0].url.params["update_mask"] == "is_paused"
         await pilot.press("p", "enter")  # Enter on the focused "Unpause" button
-        await wait_for(pilot, lambda: main.dags["example_fail"].is_paused is False,
+        await wait_for(pilot, lambda: main.selection.dags["example_fail"].is_paused is False,
                        what="unpaused")
         assert bodies(fake)[-1][2] == {"is_paused": False}
 
@@ -85,7 +85,7 @@ async def test_clear_task_shows_the_dry_run_then_clears_with_the_chosen_options(
         assert body["include_downstream"] is False and body["reset_dag_runs"] is True
         assert body["only_failed"] is False and body["dag_run_id"] == FAIL_RUN
         # The panes refresh at once: the run went back to queued.
-        await wait_for(pilot, lambda: main.runs[FAIL_RUN].state == "queued", what="queued run")
+        await wait_for(pilot, lambda: main.selection.runs[FAIL_RUN].state == "queued", what="queued run")
 
 
 async def test_clear_run_from_the_runs_pane_with_only_failed():
@@ -136,7 +136,7 @@ async def test_mark_task_and_run():
         req = fake.writes()[0]
         assert req.method == "PATCH" and req.url.path.endswith(f"{FAIL_RUN}/taskInstances/boom")
         assert json.loads(req.content) == {"new_state": "success"}
-        await wait_for(pilot, lambda: main.tis["boom"].state == "success", what="refresh")
+        await wait_for(pilot, lambda: main.selection.tis["boom"].state == "success", what="refresh")
         main.activate("runs")
         await pilot.press("m", "f")
         await wait_for(pilot, lambda: len(fake.writes()) == 2, what="the run PATCH")
@@ -152,9 +152,9 @@ async def test_403_greys_the_action_out_for_the_session():
         await loaded(pilot, app)
         main = app.main
         main.goto_dag("example_fail")
-        await wait_for(pilot, lambda: main.dag_id == "example_fail", what="selection")
+        await wait_for(pilot, lambda: main.selection.dag_id == "example_fail", what="selection")
         await pilot.press("p", "y")
-        await wait_for(pilot, lambda: "pause" in main.forbidden, what="403")
+        await wait_for(pilot, lambda: "pause" in main.writes.forbidden, what="403")
         assert main.check_action("pause", ()) is None  # greyed out, still listed
         assert main.check_action("trigger", ()) is True
         await pilot.press("p")
@@ -206,7 +206,7 @@ async def test_palette_lists_the_actions_when_writable():
         hits = [hit async for hit in ActionCommands(app.main).search("trigger")]
         assert hits and "Trigger" in str(hits[0].match_display)
         app.main.goto_dag("example_params")
-        await wait_for(pilot, lambda: app.main.dag_id == "example_params", what="selection")
+        await wait_for(pilot, lambda: app.main.selection.dag_id == "example_params", what="selection")
         await pilot.press("ctrl+p", *"trigger the")
         await pilot.pause(0.5)
         await pilot.press("enter")

@@ -223,8 +223,8 @@ async def test_brackets_switch_tries_and_the_choice_sticks():
         assert "attempt=1.log" in "\n".join(view.lines)
         handled = []
         # a task poll's answer, as the Watcher delivers it
-        main.post_message(TasksUpdated(TasksChanged(main.dag_id, main.run_id,
-                                                    list(main.tis.values()))))
+        main.post_message(TasksUpdated(TasksChanged(main.selection.dag_id, main.selection.run_id,
+                                                    list(main.selection.tis.values()))))
         main.call_after_refresh(handled.append, True)
         await wait_for(pilot, lambda: handled, what="the tasks message handled")
         assert view.follower.try_number == 1  # not dragged back to the latest try
@@ -241,7 +241,7 @@ async def test_a_retry_that_starts_is_followed():
         main = pilot.app.main
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: view.ended and view.follower.try_number == 1, what="try 1")
-        ti = dict(main.tis)["boom"]
+        ti = dict(main.selection.tis)["boom"]
         newer = type(ti)(**{**{f: getattr(ti, f) for f in ti.__dataclass_fields__},
                             "try_number": 3, "state": "running"})
         assert not view.following(newer)
@@ -332,7 +332,7 @@ async def test_a_new_task_starts_at_its_end_even_after_scrolling_up_in_the_last_
         main = pilot.app.main
         main.select_task(None)
         main.dag_table.select_key("example_fail")
-        await wait_for(pilot, lambda: "boom" in main.tis, what="example_fail's tasks")
+        await wait_for(pilot, lambda: "boom" in main.selection.tis, what="example_fail's tasks")
         main.task_table.select_key("boom")
         await wait_for(pilot, lambda: view.ended and "boom" in view.context, what="boom's log")
         await pilot.pause(0.1)

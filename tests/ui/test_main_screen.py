@@ -70,7 +70,7 @@ async def test_j_k_g_G_move_the_cursor_and_select_the_dag():
         await pilot.press("g")
         assert main.dag_table.cursor_key == "example_biglog"
         await pilot.press("j", "j")
-        await wait_for(pilot, lambda: main.dag_id == "example_fail", what="selection")
+        await wait_for(pilot, lambda: main.selection.dag_id == "example_fail", what="selection")
         await wait_for(pilot, lambda: main.run_table.row_count == 1, what="runs of example_fail")
 
 
@@ -105,7 +105,7 @@ async def test_cursor_stays_on_the_same_run_when_a_new_run_pushes_rows_down():
         await wait_for(pilot, lambda: main.run_table.row_count == 3, what="the new run")
         assert main.run_table.keys[0] == "manual__2026-11-25T10:08:00+00:00"
         assert main.run_table.cursor_key == chosen
-        assert main.run_id == chosen
+        assert main.selection.run_id == chosen
         # The DAG list learned the new latest state from the cheap "changed runs" poll.
         await wait_for(pilot, lambda: main.dag_table.cells("example_params")[1].plain
                        == "▶ running", what="latest state")
@@ -155,7 +155,7 @@ async def test_idle_refreshes_repaint_nothing():
         assert fake.count("/dags/example_fail/dagRuns") == runs_polls + 1
         # A finished run's task instances are fetched once, not polled.
         tis_polls = [r for r in fake.requests
-                     if r.url.path.endswith(main.run_id + "/taskInstances")]
+                     if r.url.path.endswith(main.selection.run_id + "/taskInstances")]
         assert len(tis_polls) == 1
 
 
@@ -296,7 +296,7 @@ async def test_a_run_that_appears_late_does_not_pull_focus_from_where_the_user_w
         main.activate("log")
         await pilot.pause(0.2)
         fake.add_run("example_fail", "manual__late", "queued", "2026-11-25T10:08:30+00:00")
-        await wait_for(pilot, lambda: main.run_id == "manual__late", what="the late run")
+        await wait_for(pilot, lambda: main.selection.run_id == "manual__late", what="the late run")
         await pilot.pause(0.3)
         assert main.active == "log"
 
@@ -312,5 +312,5 @@ async def test_after_a_trigger_at_80x24_the_new_run_is_shown():
         assert main.active == "dags" and main.watcher.state("runs").paused
         fake.add_run("example_fail", "manual__new", "queued", "2026-11-25T10:08:30+00:00")
         main.show_run("example_fail", "manual__new")
-        await wait_for(pilot, lambda: main.run_id == "manual__new", what="the new run selected")
+        await wait_for(pilot, lambda: main.selection.run_id == "manual__new", what="the new run selected")
         assert main.active == "runs" and main.run_table.cursor_key == "manual__new"

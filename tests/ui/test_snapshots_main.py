@@ -20,7 +20,7 @@ def frozen_app(fake: FakeDeployment):
 
 async def _loaded(pilot) -> None:
     main = pilot.app.main
-    await wait_for(pilot, lambda: main.dag_table.row_count == len(main.dags) and main.dags,
+    await wait_for(pilot, lambda: main.dag_table.row_count == len(main.selection.dags) and main.selection.dags,
                    what="DAGs")
 
 
@@ -60,7 +60,7 @@ def test_empty_deployment(snap_compare, size):
 
     async def run_before(pilot):
         main = pilot.app.main
-        await wait_for(pilot, lambda: main.client is not None and main.watcher.state("dags").last_ok,
+        await wait_for(pilot, lambda: main.watcher.client is not None and main.watcher.state("dags").last_ok,
                        what="first poll")
         await pilot.pause(0.2)
 

@@ -31,7 +31,7 @@ async def open_trigger(pilot, app, dag_id: str = "example_params") -> TriggerScr
     await loaded(pilot, app)
     main = app.main
     main.goto_dag(dag_id)
-    await wait_for(pilot, lambda: main.dag_id == dag_id, what="selection")
+    await wait_for(pilot, lambda: main.selection.dag_id == dag_id, what="selection")
     await pilot.press("t")
     await wait_for(pilot, lambda: isinstance(app.screen, TriggerScreen) and app.screen.loaded,
                    what="the trigger modal with its conf")
@@ -85,7 +85,7 @@ async def test_invalid_json_blocks_submit_and_shows_line_and_column():
         sent = json.loads(posts(fake)[0].content)
         assert sent == {"logical_date": None, "conf": {"name": "fixed", "count": 2}}
         new_run = "manual__2026-11-25T10:10:01+00:00"
-        await wait_for(pilot, lambda: app.main.run_id == new_run, what="the new run selected")
+        await wait_for(pilot, lambda: app.main.selection.run_id == new_run, what="the new run selected")
         assert app.main.active == "runs"
 
 
@@ -204,7 +204,7 @@ async def test_t_on_a_run_prefills_its_conf():
         await wait_for(pilot, lambda: main.run_table.row_count == 2, what="runs")
         main.activate("runs")
         main.run_table.move_cursor(row=1)
-        await wait_for(pilot, lambda: main.run_id == main.run_table.keys[1], what="run 2")
+        await wait_for(pilot, lambda: main.selection.run_id == main.run_table.keys[1], what="run 2")
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TriggerScreen), what="modal")
         screen = app.screen
@@ -229,7 +229,7 @@ async def test_hostile_run_conf_is_escaped_in_the_editor():
                        what="modal")
         text = app.screen.query_one(TextArea).text
         assert "\x1b" not in text and "\x07" not in text and "\\u001b]52" in text
-        assert json.loads(text) == main.runs[main.run_id].conf
+        assert json.loads(text) == main.selection.runs[main.selection.run_id].conf
 
 
 async def test_paused_dag_warns_and_offers_to_unpause():

@@ -15,8 +15,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from astro_tui.airflow.client import AirflowClient
-from astro_tui.airflow.models import Dag, DagRun, TaskInstance
 from astro_tui.tui.actions import bindings
 from astro_tui.tui.context import UiContext
 from astro_tui.tui.messages import (
@@ -66,43 +64,7 @@ class MainScreen(Screen[Any]):
         self.active = "dags"
         self.compact = False
 
-    # -- what is shown (read by tests and the palette) ----------------------------------------
-
-    @property
-    def client(self) -> AirflowClient | None:
-        return self.watcher.client
-
-    @property
-    def dags(self) -> dict[str, Dag]:
-        return self.selection.dags
-
-    @property
-    def latest(self) -> dict[str, DagRun]:
-        return self.selection.latest
-
-    @property
-    def runs(self) -> dict[str, DagRun]:
-        return self.selection.runs
-
-    @property
-    def tis(self) -> dict[str, TaskInstance]:
-        return self.selection.tis
-
-    @property
-    def dag_id(self) -> str | None:
-        return self.selection.dag_id
-
-    @property
-    def run_id(self) -> str | None:
-        return self.selection.run_id
-
-    @property
-    def task_key(self) -> str | None:
-        return self.selection.task_key
-
-    @property
-    def forbidden(self) -> set[str]:
-        return self.writes.forbidden
+    # -- what is shown (the palette) ----------------------------------------------------------
 
     def dag_ids(self) -> list[str]:
         return list(self.selection.dags)
@@ -321,7 +283,7 @@ class MainScreen(Screen[Any]):
         run_id = self.selection.run_id
         self.task_table.sync([])
         self.log_view.show(None)
-        self.panes["tasks"].set_context(f"{self.dag_id} › {run_id}" if run_id else "")
+        self.panes["tasks"].set_context(f"{self.selection.dag_id} › {run_id}" if run_id else "")
         self.panes["tasks"].remove_class("stale")
 
     def select_task(self, key: str | None) -> None:
@@ -339,9 +301,9 @@ class MainScreen(Screen[Any]):
     def _failed(self, message: WatchFailed) -> None:
         event = message.event
         pane = STALE_PANE.get(event.kind)
-        if pane is not None and (event.kind != "runs" or event.topic == RunsOf(self.dag_id or "")):
+        if pane is not None and (event.kind != "runs" or event.topic == RunsOf(self.selection.dag_id or "")):
             self.panes[pane].add_class("stale")
-        if event.kind == "changes" and self.dag_id is not None and \
+        if event.kind == "changes" and self.selection.dag_id is not None and \
                 not self.selection.runs_failing:
             self.panes["runs"].add_class("stale")  # the changes poll keeps the runs fresh
         self.update_status()
@@ -353,7 +315,7 @@ class MainScreen(Screen[Any]):
         self.selection.latest = dict(message.event.latest)
         self.dag_table.sync(self._dag_rows.rows(self.selection.dags, self.selection.latest,
                                                 self.ctx.now(), self.ctx.tz))
-        if self.dag_id is None:
+        if self.selection.dag_id is None:
             self.select_dag(self.dag_table.cursor_key)
         self._refresh_counts()  # after the selection reset the tasks pane's title
         self.update_status()
@@ -361,7 +323,7 @@ class MainScreen(Screen[Any]):
     @on(RunsUpdated)
     def _runs_updated(self, message: RunsUpdated) -> None:
         dag_id, runs, total = message.event.dag_id, message.event.runs, message.event.total
-        if dag_id != self.dag_id:
+        if dag_id != self.selection.dag_id:
             return
         self.panes["runs"].remove_class("stale")
         now = self.ctx.now()
@@ -370,14 +332,14 @@ class MainScreen(Screen[Any]):
         self.panes["runs"].set_context(dag_id, f"{len(runs)}/{total}" if total > len(runs)
                                        else str(len(runs)))
         self._pick_wanted_run()
-        if self.run_id is None or self.run_id not in self.runs:
+        if self.selection.run_id is None or self.selection.run_id not in self.selection.runs:
             self.select_run(self.run_table.cursor_key)
         self.update_status()
 
     @on(TasksUpdated)
     def _tasks_updated(self, message: TasksUpdated) -> None:
         event = message.event
-        if (event.dag_id, event.run_id) != (self.dag_id, self.run_id):
+        if (event.dag_id, event.run_id) != (self.selection.dag_id, self.selection.run_id):
             return
         self.panes["tasks"].remove_class("stale")
         now = self.ctx.now()
@@ -386,11 +348,11 @@ class MainScreen(Screen[Any]):
         self.selection.tis = {ti_key(t): t for t in tis}
         self.task_table.sync([(ti_key(t), ti_row(t, now)) for t in tis])
         self._refresh_counts()
-        key = self.task_key
-        if key is None or key not in self.tis:
+        key = self.selection.task_key
+        if key is None or key not in self.selection.tis:
             self.select_task(self.task_table.cursor_key)
-        elif not self.log_view.following(self.tis[key]):
-            self.log_view.show(self.tis[key])  # a retry started: follow the new try
+        elif not self.log_view.following(self.selection.tis[key]):
+            self.log_view.show(self.selection.tis[key])  # a retry started: follow the new try
         self.update_status()
 
     def _refresh_counts(self) -> None:

@@ -28,6 +28,7 @@ from astro_tui.airflow.logs import LogFollower
 from astro_tui.airflow.models import TaskInstance
 from astro_tui.tui.widgets.log.render import COMPONENT_CLASSES, line_strip, resolve_styles
 from astro_tui.tui.widgets.log.store import Batch, LineFormatter, LogStore
+from astro_tui.tui.widgets.pane import Pane
 
 
 class LogBase(ScrollView, can_focus=True):
@@ -108,12 +109,14 @@ class LogBase(ScrollView, can_focus=True):
     # -- the pane around it ------------------------------------------------------------------
 
     @property
-    def pane(self) -> Any:
-        return self.parent if hasattr(self.parent, "set_context") else None
+    def pane(self) -> Pane | None:
+        """The pane around the view (its title and its input, the log search), if any."""
+        return self.parent if isinstance(self.parent, Pane) else None
 
     @property
     def search_input(self) -> Input | None:
-        return getattr(self.pane, "filter_input", None)
+        pane = self.pane
+        return pane.filter_input if pane is not None else None
 
 
     @property
