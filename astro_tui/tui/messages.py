@@ -13,6 +13,8 @@ from astro_tui.watch.events import (
     Connected,
     DagsChanged,
     Event,
+    HealthChanged,
+    ImportErrorsChanged,
     LogRead,
     PollFailed,
     RunsChanged,
@@ -50,6 +52,18 @@ class LogUpdated(Message):
         self.event = event
 
 
+class HealthUpdated(Message):
+    def __init__(self, event: HealthChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ImportErrorsUpdated(Message):
+    def __init__(self, event: ImportErrorsChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
 class WatchFailed(Message):
     def __init__(self, event: PollFailed) -> None:
         super().__init__()
@@ -65,6 +79,10 @@ def to_message(event: Event) -> Message:
         return TasksUpdated(event)
     if isinstance(event, LogRead):
         return LogUpdated(event)
+    if isinstance(event, HealthChanged):
+        return HealthUpdated(event)
+    if isinstance(event, ImportErrorsChanged):
+        return ImportErrorsUpdated(event)
     if isinstance(event, PollFailed):
         return WatchFailed(event)
     return WatchConnected(event)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from astro_tui.airflow.models import Dag, DagRun, TaskInstance
+from astro_tui.airflow.models import Dag, DagImportError, DagRun, Health, TaskInstance
 
 # -- topics --------------------------------------------------------------------------------------
 
@@ -46,12 +46,27 @@ class LogOf:
     try_number: int | None = None
 
 
-Topic = DagList | RunsOf | TasksOf | LogOf
+@dataclass(frozen=True)
+class HealthOf:
+    """The deployment's components (metadatabase, scheduler, triggerer, dag-processor)."""
+
+
+@dataclass(frozen=True)
+class ImportErrorsOf:
+    """The DAG files that fail to import, with their errors."""
+
+
+Topic = DagList | RunsOf | TasksOf | LogOf | HealthOf | ImportErrorsOf
+#: topics shared by every subscriber (a log is followed per subscriber)
+SharedTopic = DagList | RunsOf | TasksOf | HealthOf | ImportErrorsOf
+
+_KINDS: dict[type, str] = {DagList: "dags", RunsOf: "runs", TasksOf: "tasks", LogOf: "log",
+                           HealthOf: "health", ImportErrorsOf: "import_errors"}
 
 
 def topic_kind(topic: Topic) -> str:
-    """"dags", "runs", "tasks" or "log": the name of the topic's poll."""
-    return {DagList: "dags", RunsOf: "runs", TasksOf: "tasks", LogOf: "log"}[type(topic)]
+    """"dags", "runs", "tasks", "log", "health" or "import_errors": the topic's poll's name."""
+    return _KINDS[type(topic)]
 
 
 # -- events --------------------------------------------------------------------------------------
@@ -102,12 +117,28 @@ class LogRead:
 
 
 @dataclass(frozen=True)
+class HealthChanged:
+    """The components' health, as last read (heartbeats move on every read)."""
+
+    health: Health
+
+
+@dataclass(frozen=True)
+class ImportErrorsChanged:
+    """The import errors changed (or were read for the first time)."""
+
+    errors: Sequence[DagImportError]
+
+
+@dataclass(frozen=True)
 class PollFailed:
     """A poll failed; its subscribers keep their last data (now stale)."""
 
-    kind: str  # "connect", "dags", "changes", "runs", "tasks", "log", "probe"
+    kind: str  # "connect", "dags", "changes", "runs", "tasks", "log", "health",
+    # "import_errors", "probe"
     topic: Topic | None
     error: BaseException
 
 
-Event = Connected | DagsChanged | RunsChanged | TasksChanged | LogRead | PollFailed
+Event = (Connected | DagsChanged | RunsChanged | TasksChanged | LogRead | HealthChanged
+         | ImportErrorsChanged | PollFailed)

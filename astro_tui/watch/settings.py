@@ -11,6 +11,8 @@ class Settings:
     runs_seconds: float = 5.0  # runs changed anywhere (which also refreshes the selected DAG's)
     tasks_seconds: float = 3.0  # task instances of the selected run while it is active
     log_seconds: float = 2.0  # new lines of a running task's log
+    health_seconds: float = 15.0  # the components' health (cheap, unauthenticated)
+    import_errors_seconds: float = 60.0  # DAG files that fail to import
     runs_limit: int = 25  # runs shown for the selected DAG
     #: requests of one deployment on the wire at once, all polls together (issue 13: an Airflow
     #: 3.3 api-server segfaults under concurrent requests at 5,000 DAGs, on SQLite and PostgreSQL)

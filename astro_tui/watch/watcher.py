@@ -33,14 +33,17 @@ from astro_tui.watch.events import (
     DagList,
     DagsChanged,
     Event,
+    HealthOf,
     LogOf,
     PollFailed,
     RunsOf,
+    SharedTopic,
     TasksOf,
     Topic,
 )
 from astro_tui.watch.feed import Callback, Feed, Subscription
 from astro_tui.watch.feeds import DagListFeed, LogFeed, LogSink, RunsFeed, TasksFeed
+from astro_tui.watch.monitor import HealthFeed, ImportErrorsFeed
 from astro_tui.watch.schedule import Poll, PollState
 from astro_tui.watch.settings import Settings
 
@@ -202,7 +205,7 @@ class Watcher:
                 lambda: callback(event) if callback in self._listeners else None)
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
 
-    def subscribe(self, topic: DagList | RunsOf | TasksOf, callback: Callback, *,
+    def subscribe(self, topic: SharedTopic, callback: Callback, *,
                   delay: float = 0.0) -> Subscription:
         """Start receiving `topic`'s events. Data already known is delivered at once (soon,
         not re-entrantly); the first read waits `delay` seconds (a debounce while the cursor
@@ -217,12 +220,16 @@ class Watcher:
         feed.deliver_last_soon(sub)
         return sub
 
-    def _new_feed(self, topic: DagList | RunsOf | TasksOf) -> Feed:
+    def _new_feed(self, topic: SharedTopic) -> Feed:
         if isinstance(topic, DagList):
             return DagListFeed(self, topic)
         if isinstance(topic, RunsOf):
             return RunsFeed(self, topic)
-        return TasksFeed(self, topic)
+        if isinstance(topic, TasksOf):
+            return TasksFeed(self, topic)
+        if isinstance(topic, HealthOf):
+            return HealthFeed(self, topic)
+        return ImportErrorsFeed(self, topic)
 
     def follow_log(self, topic: LogOf, callback: Callback, sink: LogSink, *,
                    delay: float = 0.0) -> Subscription:

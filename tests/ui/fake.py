@@ -48,6 +48,18 @@ class FakeDeployment:
             "example_fail": {"ok": ["boom", "never"], "boom": ["never"]},
         }
         self.triggered = 0
+        # Shapes of Airflow 3.3.2's HealthInfoResponse and ImportErrorResponse
+        # (../shared/reference/openapi/airflow-3.3.2-v2.yaml), at the recording's time.
+        self.health: dict[str, Any] = {
+            "metadatabase": {"status": "healthy"},
+            "scheduler": {"status": "healthy",
+                          "latest_scheduler_heartbeat": "2026-11-25T10:08:57.120000+00:00"},
+            "triggerer": {"status": "healthy",
+                          "latest_triggerer_heartbeat": "2026-11-25T10:08:58.450000+00:00"},
+            "dag_processor": {"status": "healthy",
+                              "latest_dag_processor_heartbeat": "2026-11-25T10:08:56.900000+00:00"},
+        }
+        self.import_errors: list[dict[str, Any]] = []
 
     # -- state changes for tests ---------------------------------------------------------------
 
@@ -103,6 +115,10 @@ class FakeDeployment:
             return self._write(request, rest, params)
         if rest == ["version"]:
             return _json(200, self.version)
+        if rest == ["monitor", "health"]:
+            return _json(200, self.health)
+        if rest == ["importErrors"]:
+            return self._page(self.import_errors, "import_errors", params)
         if rest == ["dags"]:
             return self._page(self.dags, "dags", params)
         if len(rest) == 3 and rest[0] == "dags" and rest[2] == "details":

@@ -20,6 +20,10 @@ from astro_tui.watch.events import (
     Connected,
     DagList,
     DagsChanged,
+    HealthChanged,
+    HealthOf,
+    ImportErrorsChanged,
+    ImportErrorsOf,
     LogOf,
     LogRead,
     PollFailed,
@@ -251,7 +255,9 @@ async def test_tasks_of_a_running_run_are_polled_until_it_is_over(watcher, fake)
     fake.tis[f"example_long {LONG_RUN}"][0]["state"] = "success"
     fake.set_run_state("example_long", LONG_RUN, "success")
     await until(lambda: watcher.state("tasks").interval is None, "polling to stop")
-    await until(lambda: not watcher.state("tasks").busy, "the last read to end")
+    # (the run's end pokes one last read: wait for its answer, not just for an idle moment)
+    await until(lambda: events.last(TasksChanged).tis[0].state == "success"
+                and not watcher.state("tasks").busy, "the last read to end")
     count = hits(fake, path)
     await changes_polls(fake, 6)
     assert hits(fake, path) == count
@@ -592,4 +598,48 @@ async def test_a_slow_request_is_never_abandoned():
         assert hits(fake, path) == 1  # answered once, never sent again
     finally:
         fake.release.set()
+        await asyncio.wait_for(watcher.aclose(), DEADLINE)
+
+
+# -- the deployment's health and import errors ------------------------------------------------------
+
+
+async def test_health_is_polled_and_reports_a_component_going_down(fake):
+    watcher = Watcher(fake.connect, Settings(health_seconds=0.1))
+    watcher.start()
+    try:
+        events = Events()
+        watcher.subscribe(HealthOf(), events)
+        first = await until(lambda: events.last(HealthChanged), "the health")
+        assert first.health.components["scheduler"].status == "healthy"
+        assert first.health.healthy
+        fake.health["scheduler"] = {"status": "unhealthy",
+                                    "latest_scheduler_heartbeat": "2026-11-25T09:00:00+00:00"}
+        sick = await until(lambda: (e := events.last(HealthChanged)) and not e.health.healthy
+                           and e, "the scheduler reported unhealthy")
+        assert sick.health.components["scheduler"].status == "unhealthy"
+        assert hits(fake, "/api/v2/monitor/health") >= 2
+    finally:
+        await asyncio.wait_for(watcher.aclose(), DEADLINE)
+
+
+async def test_import_errors_are_published_only_when_they_change(fake):
+    watcher = Watcher(fake.connect, Settings(import_errors_seconds=0.05))
+    watcher.start()
+    try:
+        events = Events()
+        watcher.subscribe(ImportErrorsOf(), events)
+        await until(lambda: events.of(ImportErrorsChanged), "the first read")
+        assert list(events.last(ImportErrorsChanged).errors) == []
+        reads = hits(fake, "/api/v2/importErrors")
+        await until(lambda: hits(fake, "/api/v2/importErrors") >= reads + 3, "three more reads")
+        assert len(events.of(ImportErrorsChanged)) == 1, "unchanged errors are no event"
+        fake.import_errors.append({
+            "import_error_id": 7, "timestamp": "2026-11-25T10:08:00Z", "bundle_name": "dags-folder",
+            "filename": "/dags/broken.py", "stack_trace": "SyntaxError: invalid syntax"})
+        await until(lambda: len(events.of(ImportErrorsChanged)) == 2, "the new error")
+        (error,) = events.last(ImportErrorsChanged).errors
+        assert (error.filename, error.stack_trace) == ("/dags/broken.py",
+                                                       "SyntaxError: invalid syntax")
+    finally:
         await asyncio.wait_for(watcher.aclose(), DEADLINE)
