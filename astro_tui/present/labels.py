@@ -21,3 +21,16 @@ def task_label(task_id: str, map_index: int = -1) -> str:
 def ti_label(ti: _Task) -> str:
     """The label of a task instance (or anything with ``task_id`` and ``map_index``)."""
     return task_label(ti.task_id, ti.map_index)
+
+
+def cut_middle(text: str, width: int, *, tail: float = 0.6) -> str:
+    """`text` in at most `width` characters: cut in the middle with ``…`` when too long, keeping
+    more of the end (``section_2.inn…section_2.task_3``), where ids differ most often."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    keep = width - 1
+    back = max(1, round(keep * tail))
+    front = keep - back
+    return text[:front] + "…" + text[len(text) - back:]

@@ -314,3 +314,49 @@ async def test_after_a_trigger_at_80x24_the_new_run_is_shown():
         main.show_run("example_fail", "manual__new")
         await wait_for(pilot, lambda: main.selection.run_id == "manual__new", what="the new run selected")
         assert main.active == "runs" and main.run_table.cursor_key == "manual__new"
+
+
+LONG = "warehouse_ingestion_pipeline_for_customer_orders_{}"
+
+
+async def test_long_dag_ids_are_cut_in_the_middle_and_shown_whole_under_the_cursor():
+    fake = FakeDeployment()
+    for region in ("emea", "apac"):  # 50 characters each, differing only at the end
+        fake.dags.append({**fake.dags[0], "dag_id": LONG.format(region),
+                          "dag_display_name": LONG.format(region)})
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.main
+        table = main.dag_table
+        await wait_for(pilot, lambda: table.row_count == 11, what="11 DAGs")
+        shown = {key: table.get_row(key)[0].plain for key in table.keys}
+        for region in ("emea", "apac"):
+            cell = shown[LONG.format(region)]
+            assert "…" in cell and cell.endswith(f"orders_{region}"), cell
+            assert cell.startswith("warehouse")
+        assert len(set(shown.values())) == len(shown), "no two rows look the same"
+        assert {"dag_id", "last", "paused"} <= set(table.shown_columns)
+        table.select_key(LONG.format("apac"))
+        await wait_for(pilot, lambda: main.selection.dag_id == LONG.format("apac"),
+                       what="the long DAG selected")
+        assert main.panes["dags"].context == LONG.format("apac")
+        table.select_key("example_fail")
+        await wait_for(pilot, lambda: main.selection.dag_id == "example_fail", what="a short id")
+        assert main.panes["dags"].context == ""  # shown whole in its row
+
+
+async def test_filtering_moves_the_runs_pane_to_the_dag_under_the_cursor():
+    fake = FakeDeployment()  # 118 DAGs, as where it was seen (a filter rebuilds the table)
+    fake.dags += [{**fake.dags[0], "dag_id": f"generated_{n:03}", "dag_display_name": ""}
+                  for n in range(109)]
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.main
+        await wait_for(pilot, lambda: main.dag_table.row_count == 118, what="118 DAGs")
+        main.dag_table.select_key("example_fail")
+        await wait_for(pilot, lambda: main.selection.dag_id == "example_fail", what="selected")
+        await pilot.press("slash", *"params")
+        await wait_for(pilot, lambda: main.dag_table.keys == ["example_params"], what="filtered")
+        await wait_for(pilot, lambda: main.selection.dag_id == "example_params",
+                       what="the runs pane to follow")
+        assert main.panes["runs"].context == "example_params"

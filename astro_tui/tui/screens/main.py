@@ -72,7 +72,7 @@ class MainScreen(Screen[Any]):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        self.dag_table = KeyedTable(DAG_COLUMNS, id="dag-table")
+        self.dag_table = KeyedTable(DAG_COLUMNS, fit=True, id="dag-table")
         self.run_table = KeyedTable(RUN_COLUMNS, id="run-table")
         self.task_table = KeyedTable(TASK_COLUMNS, id="task-table")
         self.log_view = LogView(self.watcher, tz=self.ctx.tz, id="log-view")
@@ -214,6 +214,9 @@ class MainScreen(Screen[Any]):
         if isinstance(body, KeyedTable):
             body.set_filter(text)
             self._refresh_counts()
+            if body is self.dag_table and self.dag_table.cursor_key is not None:
+                # the runs pane shows the DAG under the cursor, not one the filter hid
+                self.select_dag(self.dag_table.cursor_key)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter drills down: DAG → runs → tasks → log."""
@@ -263,6 +266,10 @@ class MainScreen(Screen[Any]):
             self.select_task(self.task_table.cursor_key)
 
     def select_dag(self, dag_id: str | None) -> None:
+        dags = self.panes["dags"]
+        # the row under the cursor, in full when its cell is cut
+        cut = dag_id is not None and self.dag_table.is_cut(dag_id, "dag_id")
+        dags.set_context(dag_id if cut and dag_id else "", dags.count)
         if not self.selection.dag(dag_id):
             return
         self.run_table.sync([])

@@ -4,12 +4,19 @@
 cells get `update_cell`, vanished rows are removed, new rows are added. Only when the order of
 existing rows changes is the table rebuilt, and then the cursor is put back on the same key.
 A filter (the `/` key) hides rows whose text does not contain the filter string.
+
+With `fit=True` the columns fit the table's width instead of scrolling out of sight: each is as
+wide as its content (up to its `width`), a `flex` column takes the room the others leave, and
+when the room runs out columns are dropped by `priority` (highest number first; empty columns
+always). A cell wider than its column is cut with "…", in the middle for `cut="middle"` (ids,
+whose distinguishing part is often the end). `cells(key)` always gives the whole row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -24,7 +31,26 @@ Cell = Text | str
 class Column:
     key: str
     label: str
-    width: int | None = None
+    width: int | None = None  # fixed; with fit=True the most it takes (None: its content)
+    priority: int = 0  # fit=True: the columns that stay when the table is narrow (lowest first)
+    flex: bool = False  # fit=True: takes the room the others leave, at least `min_width`
+    min_width: int = 8
+    cut: Literal["end", "middle"] = "end"
+
+
+def cut_cell(cell: Cell, width: int, where: str = "end") -> Cell:
+    """`cell` in at most `width` characters, styles kept, "…" where it was cut."""
+    text = cell if isinstance(cell, Text) else Text(cell)
+    size = len(text.plain)
+    if size <= width:
+        return cell
+    if width <= 1:
+        return Text("…"[:width])
+    keep = width - 1
+    back = max(1, round(keep * 0.6)) if where == "middle" else 0
+    front = keep - back
+    ellipsis = Text("…", style="dim")
+    return text[:front] + ellipsis + (text[size - back:] if back else Text(""))
 
 
 def _same(a: Cell, b: Cell) -> bool:
@@ -44,9 +70,13 @@ class KeyedTable(DataTable):
 
     BINDINGS = bindings("table")
 
-    def __init__(self, columns: Sequence[Column], **kwargs) -> None:
+    def __init__(self, columns: Sequence[Column], *, fit: bool = False, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._columns_spec = list(columns)
+        self._fit = fit
+        #: what is shown: (index in the row, width) per column, in table order
+        self._plan: list[tuple[int, int | None]] = [(i, c.width) for i, c in enumerate(columns)]
+        self._naturals: list[int] | None = None  # content widths (fit=True), per sync
         self._wanted: list[tuple[str, tuple[Cell, ...]]] = []
         self._shown: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
@@ -55,8 +85,84 @@ class KeyedTable(DataTable):
         self.repaints = 0  # cells written since mount: lets tests prove idle refreshes are free
 
     def on_mount(self) -> None:
-        for col in self._columns_spec:
-            self.add_column(col.label, key=col.key, width=col.width)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for i, width in self._plan:
+            col = self._columns_spec[i]
+            self.add_column(col.label, key=col.key, width=width)
+
+    def on_resize(self) -> None:
+        if self._fit:
+            self._apply()
+
+    # -- fitting (fit=True) --------------------------------------------------------------------
+
+    def _natural(self) -> list[int]:
+        if self._naturals is None:
+            widths = [0] * len(self._columns_spec)
+            for _, cells in self._wanted:
+                for i, cell in enumerate(cells):
+                    n = len(_plain(cell))
+                    if n > widths[i]:
+                        widths[i] = n
+            self._naturals = [
+                min(w, c.width) if c.width is not None and not c.flex else w
+                for w, c in zip(widths, self._columns_spec, strict=True)
+            ]
+        return self._naturals
+
+    def _fit_plan(self) -> list[tuple[int, int | None]]:
+        room = self.size.width - 2  # the vertical scroll bar
+        if room <= 0:
+            return self._plan
+        pad = 2 * self.cell_padding
+        natural = self._natural()
+        specs = self._columns_spec
+        # (an empty column is dropped, once there are rows to tell)
+        width = [0 if self._wanted and not natural[i] else max(natural[i], len(c.label))
+                 for i, c in enumerate(specs)]
+        chosen: set[int] = set()
+        used = 0
+        for i in sorted(range(len(specs)), key=lambda i: specs[i].priority):
+            if not width[i]:
+                continue  # nothing to show in it
+            need = (min(specs[i].min_width, width[i]) if specs[i].flex else width[i]) + pad
+            if used + need <= room:
+                chosen.add(i)
+                used += need
+        plan: list[tuple[int, int | None]] = []
+        for i, col in enumerate(specs):
+            if i not in chosen:
+                continue
+            w = width[i]
+            if col.flex:
+                w = min(w, min(col.min_width, w) + room - used)
+            plan.append((i, w))
+        return plan
+
+    def _project(self, cells: tuple[Cell, ...]) -> tuple[Cell, ...]:
+        if not self._fit:
+            return cells
+        specs = self._columns_spec
+        return tuple(
+            cut_cell(cells[i], w, specs[i].cut) if w is not None else cells[i]
+            for i, w in self._plan if i < len(cells))
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns shown, in order."""
+        return [self._columns_spec[i].key for i, _ in self._plan]
+
+    def is_cut(self, key: str, column: str) -> bool:
+        """Whether `key`'s cell in `column` is shown cut (or not at all)."""
+        cells = self.cells(key)
+        index = next((n for n, c in enumerate(self._columns_spec) if c.key == column), None)
+        if cells is None or index is None:
+            return False
+        width = dict(self._plan).get(index)
+        return index not in dict(self._plan) or (
+            width is not None and len(_plain(cells[index])) > width)
 
     # -- public --------------------------------------------------------------------------------
 
@@ -85,6 +191,7 @@ class KeyedTable(DataTable):
     def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         """Make the table show `rows` (filtered), changing as few cells as possible."""
         self._wanted = [(key, tuple(cells)) for key, cells in rows]
+        self._naturals = None
         self._apply()
 
     def set_filter(self, text: str) -> None:
@@ -119,6 +226,12 @@ class KeyedTable(DataTable):
         ]
 
     def _apply(self) -> None:
+        if self._fit and self.is_mounted:
+            plan = self._fit_plan()
+            if plan != self._plan:
+                self._plan = plan
+                self._rebuild(self._visible(), columns=True)
+                return
         visible = self._visible()
         keys = [k for k, _ in visible]
         if keys == self._order:
@@ -137,6 +250,7 @@ class KeyedTable(DataTable):
             self._order = kept
             self._update_changed(visible[: len(kept)])
             for key, cells in visible[len(kept):]:
+                cells = self._project(cells)
                 self.add_row(*cells, key=key)
                 self._shown[key] = cells
                 self._order.append(key)
@@ -152,11 +266,12 @@ class KeyedTable(DataTable):
     def _update_changed(self, visible: list[tuple[str, tuple[Cell, ...]]]) -> None:
         """Changed cells only; then repaint only their rows. DataTable.update_cell repaints the
         whole table (and its scroll bars): a ticking duration would rewrite every row."""
-        col_keys = [c.key for c in self._columns_spec]
+        col_keys = [self._columns_spec[i].key for i, _ in self._plan]
         changed_rows: list[int] = []
         self._quiet = True
         try:
-            for index, (key, cells) in enumerate(visible):
+            for index, (key, full) in enumerate(visible):
+                cells = self._project(full)
                 old = self._shown.get(key, ())
                 changed = False
                 for i, cell in enumerate(cells):
@@ -176,14 +291,18 @@ class KeyedTable(DataTable):
         for index in changed_rows:
             self.refresh_row(index)
 
-    def _rebuild(self, visible: list[tuple[str, tuple[Cell, ...]]]) -> None:
+    def _rebuild(self, visible: list[tuple[str, tuple[Cell, ...]]], *,
+                 columns: bool = False) -> None:
         keep = self.cursor_key
         scroll_y = self.scroll_y
         with self.app.batch_update():
-            self.clear()
+            self.clear(columns=columns)
+            if columns:
+                self._add_columns()
             self._shown = {}
             self._order = []
-            for key, cells in visible:
+            for key, full in visible:
+                cells = self._project(full)
                 self.add_row(*cells, key=key)
                 self._shown[key] = cells
                 self._order.append(key)

@@ -14,13 +14,16 @@ from astro_tui.text import safe_text
 from astro_tui.tui.states import state_text
 from astro_tui.tui.widgets.keyed_table import Column
 
+#: the DAG table fits its width (KeyedTable(fit=True)): the id takes the room left, cut in the
+#: middle; then, by priority, the last run, paused, the schedule, the next run, tags, the name
 DAG_COLUMNS = [
-    Column("dag_id", "DAG", 28),
-    Column("last", "Last run", 17),
-    Column("paused", "Paused", 6),
-    Column("next", "Next run", 14),
-    Column("schedule", "Schedule", 24),
-    Column("tags", "Tags", 20),
+    Column("dag_id", "DAG", flex=True, min_width=16, cut="middle"),
+    Column("last", "Last run", 17, priority=1),
+    Column("paused", "Paused", 6, priority=2),
+    Column("next", "Next run", 14, priority=4),
+    Column("schedule", "Schedule", 24, priority=3),
+    Column("tags", "Tags", 20, priority=5),
+    Column("name", "Name", 30, priority=6),  # the display name, where one is set
 ]
 RUN_COLUMNS = [
     Column("state", "State", 17),
@@ -55,6 +58,8 @@ def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: tzinfo | None) -> t
         Text(short_time(dag.next_run, now, tz)),
         safe_text(dag.schedule or "", max_len=60, newline=" "),
         safe_text(", ".join(dag.tags), max_len=80, newline=" "),
+        safe_text(dag.display_name if dag.display_name != dag.dag_id else "", max_len=120,
+                  newline=" "),
     )
 
 
