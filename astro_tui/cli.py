@@ -4,7 +4,8 @@
     astro-tui dags | runs | trigger | status | logs | pause | unpause | profiles …
 
 Exit codes of the subcommands: 0 ok, 1 API or network error, 2 usage or config error, 3 the run
-failed (--wait), 4 timeout, 130 interrupted. See astro_tui/commands/.
+failed (--wait), 4 timeout, 5 a component is unhealthy (health), 130 interrupted. See
+astro_tui/commands/.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ EPILOG = """\
 Each command has --help; --profile, --url, --read-only, --json and --debug go before or after it.
 
 exit codes: 0 ok, 1 API or network error, 2 usage or config error, 3 run failed (--wait),
-4 timeout, 130 interrupted.
+4 timeout, 5 a component is unhealthy (health), 130 interrupted.
 
 Connection, by precedence: flags, then the environment (ASTRO_AIRFLOW_URL + ASTRO_API_TOKEN for
 Astro; AIRFLOW_API_URL + AIRFLOW_USERNAME/AIRFLOW_PASSWORD or AIRFLOW_AUTH_TOKEN for OSS Airflow),

@@ -1,6 +1,6 @@
 """`python -m bench` (or `bench/run`): the monitor's costs, side by side, in one run.
 
-Brings up a real Airflow 3 from the test harness with 1,000 generated DAGs (plus the 9 examples),
+Brings up a real Airflow 3 from the test harness with 1,000 generated DAGs (plus the examples),
 then measures astro-tui, a raw-API baseline and flowrs (the peer, if it installs) against it:
 
   P1 launch -> first rows / the whole DAG list painted  (baseline: a plain httpx script paging)
@@ -423,7 +423,7 @@ def main() -> int:
 
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--dags", type=int, default=1000, help="generated DAGs (plus the 9 examples)")
+    ap.add_argument("--dags", type=int, default=1000, help="generated DAGs (plus the example DAGs)")
     ap.add_argument("--db", choices=harness.DBS, default="sqlite",
                     help="the server's metadata database (postgres: PostgreSQL 15, as deployed)")
     ap.add_argument("--poll", type=float, default=2.0, help="poll interval for both clients (s)")
@@ -466,7 +466,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         server = harness.AirflowServer.from_json(args.state.read_text())
     log(f"server {server.url}, home {server.home}" + (" (ours)" if own else ""))
-    total = 9 + server.many_dags
+    total = len(harness.example_dag_ids(3)) + server.many_dags
     work = Path(tempfile.mkdtemp(prefix="astro-tui-bench-"))
     failed: list[str] = []
     died: harness.ServerDied | None = None

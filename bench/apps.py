@@ -25,6 +25,7 @@ from bench.flowrs import (
     keys_open_dag,
     keys_open_task,
 )
+from tests.airflow.harness import example_dag_ids
 from tests.airflow.procs import ProcId, stop_all, track, untrack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,7 +133,9 @@ class Flowrs:
 
     def all_dags_painted(self, total: int, timeout: float = 60) -> float | None:
         """flowrs shows no count: go to the bottom of the list until the last DAG is there."""
-        last = f"gen_{total - 10:04d}" if total > 9 else "example_taskgroup"
+        examples = sorted(example_dag_ids(3))
+        many = total - len(examples)  # gen_0000 .. gen_{many - 1} sort after the examples
+        last = f"gen_{many - 1:04d}" if many > 0 else examples[-1]
         deadline = time.monotonic() + timeout
         if self.term.wait_for(self.first_rows, timeout) is None:
             return None

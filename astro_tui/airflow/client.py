@@ -32,6 +32,8 @@ from astro_tui.airflow.models import (
     DagImportError,
     DagRun,
     Health,
+    HitlDetail,
+    HitlResponse,
     LogChunk,
     TaskInstance,
     Version,
@@ -263,7 +265,8 @@ class AirflowClient:
         for path in self.dialect.health_paths:
             url = self.root_url + path
             try:
-                response = await self._http.get(url, timeout=DEFAULT_TIMEOUT)
+                # through the cap on requests in flight, like every other call (issue 13)
+                response = await self._request(Op("GET", ()), url, DEFAULT_TIMEOUT)
             except httpx.TimeoutException as exc:
                 raise transport_error(exc, url) from None
             except httpx.TransportError as exc:
@@ -323,6 +326,14 @@ class AirflowClient:
         )
         return [DagImportError.from_json(i) for i in items]
 
+    async def count_import_errors(self) -> int:
+        """How many DAG files fail to import: one item asked for, ``total_entries`` read."""
+        data = await self._dict(self.dialect.list_import_errors(offset=0, limit=1))
+        total = data.get("total_entries")
+        if isinstance(total, int):
+            return total
+        return len([i for i in data.get("import_errors") or [] if isinstance(i, dict)])
+
     async def list_runs(
         self,
         dag_id: str,
@@ -347,19 +358,51 @@ class AirflowClient:
         limit: int = 100,
         offset: int = 0,
         start_date_gte: datetime | None = None,
+        end_date_gte: datetime | None = None,
+        order_by: str | None = None,
     ) -> tuple[list[DagRun], int]:
-        """Runs of several DAGs in one call (``POST /dags/~/dagRuns/list``), newest first."""
+        """Runs of several DAGs in one call (``POST /dags/~/dagRuns/list``), newest first
+        (or by ``order_by``, e.g. ``dialect.runs_last_ended``), and the total count."""
         op = self.dialect.list_runs_batch(
             None if dag_ids is None else list(dag_ids),
             limit=limit,
             offset=offset,
             states=states,
             start_date_gte=start_date_gte,
+            end_date_gte=end_date_gte,
+            order_by=order_by,
         )
         data = await self._dict(op)
         runs = [DagRun.from_json(r) for r in data.get("dag_runs") or [] if isinstance(r, dict)]
         total = data.get("total_entries")
         return runs, total if isinstance(total, int) else len(runs)
+
+    async def list_task_instances_batch(
+        self,
+        dag_ids: Iterable[str],
+        run_ids: Iterable[str],
+        states: Iterable[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        start_date_gte: datetime | None = None,
+    ) -> tuple[list[TaskInstance], int]:
+        """One page of the TIs of several runs (``POST /dags/~/dagRuns/~/taskInstances/list``)
+        and the total count. The server matches DAG ids and run ids separately: the page may
+        hold TIs of a listed run id in another listed DAG; callers keep the pairs they want."""
+        op = self.dialect.list_task_instances_batch(
+            list(dag_ids),
+            list(run_ids),
+            limit=limit,
+            offset=offset,
+            states=states,
+            start_date_gte=start_date_gte,
+        )
+        data = await self._dict(op)
+        tis = [
+            TaskInstance.from_json(t) for t in data.get("task_instances") or [] if isinstance(t, dict)
+        ]
+        total = data.get("total_entries")
+        return tis, total if isinstance(total, int) else len(tis)
 
     async def get_run(self, dag_id: str, run_id: str) -> DagRun:
         return DagRun.from_json(await self._dict(self.dialect.get_run(dag_id, run_id)))
@@ -449,6 +492,51 @@ class AirflowClient:
         if isinstance(data, dict) and data.get("task_instances"):
             return [TaskInstance.from_json(t) for t in data["task_instances"] if isinstance(t, dict)]
         return [await self.get_task_instance(dag_id, run_id, task_id, map_index)]
+
+    @property
+    def has_hitl(self) -> bool:
+        """Whether the server has human-in-the-loop endpoints (Airflow 3.1+)."""
+        return self.dialect.has_hitl
+
+    async def list_hitl(
+        self, pending: bool = True, limit: int = 100, offset: int = 0
+    ) -> tuple[list[HitlDetail], int]:
+        """One page of human-in-the-loop requests across all DAGs, and the total count.
+        ``pending``: only those still waiting for a person. A server without HITL (Airflow 2,
+        3.0) has none: ([], 0), without a request."""
+        if not self.dialect.has_hitl:
+            return [], 0
+        data = await self._dict(self.dialect.list_hitl(pending=pending, limit=limit, offset=offset))
+        items = [
+            HitlDetail.from_json(d) for d in data.get("hitl_details") or [] if isinstance(d, dict)
+        ]
+        total = data.get("total_entries")
+        return items, total if isinstance(total, int) else len(items)
+
+    async def get_hitl(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> HitlDetail:
+        """One task's human-in-the-loop request (raises Unsupported before Airflow 3.1)."""
+        op = self.dialect.get_hitl(dag_id, run_id, task_id, map_index)
+        return HitlDetail.from_json(await self._dict(op))
+
+    async def respond_hitl(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        map_index: int = -1,
+        chosen_options: Iterable[str] = (),
+        params_input: Mapping[str, Any] | None = None,
+    ) -> HitlResponse:
+        """Answer a human-in-the-loop request. Never retried: an answer is given once (a lost
+        reply plus a retry would end in a 409). Raises Unsupported before Airflow 3.1, and
+        Conflict (already answered), Forbidden (not an assigned user) or Invalid (an option
+        not offered) from the server."""
+        op = self.dialect.respond_hitl(
+            dag_id, run_id, task_id, map_index, list(chosen_options), params_input
+        )
+        return HitlResponse.from_json(await self._dict(op))
 
     async def read_log_raw(
         self,

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from astro_tui.airflow import logs
+from astro_tui.airflow.errors import Unsupported
 from astro_tui.airflow.models import LogChunk, Version
 
 __all__ = ["Op", "Dialect", "DialectV1", "DialectV2", "dialect_for"]
@@ -52,6 +53,8 @@ class Dialect:
     page_size: int = 100
     #: ``order_by`` that lists a DAG's runs newest first
     runs_newest_first: str = ""
+    #: ``order_by`` that lists runs by when they ended, latest first (same on v1 and v2)
+    runs_last_ended: str = "-end_date"
     #: query key that hides DAGs the parser no longer sees
     dags_active_filter: tuple[str, str] = ("", "")
     #: Accept header of the log call
@@ -123,9 +126,11 @@ class Dialect:
         offset: int,
         states: Iterable[str] | None = None,
         start_date_gte: datetime | None = None,
+        end_date_gte: datetime | None = None,
+        order_by: str | None = None,
     ) -> Op:
         body: dict[str, Any] = {
-            "order_by": self.runs_newest_first,
+            "order_by": order_by or self.runs_newest_first,
             "page_offset": offset,
             "page_limit": limit,
         }
@@ -135,6 +140,8 @@ class Dialect:
             body["states"] = list(states)
         if start_date_gte is not None:
             body["start_date_gte"] = _iso(start_date_gte)
+        if end_date_gte is not None:
+            body["end_date_gte"] = _iso(end_date_gte)
         return Op("POST", ("dags", "~", "dagRuns", "list"), json=body, retry=True)
 
     def get_run(self, dag_id: str, run_id: str) -> Op:
@@ -171,6 +178,32 @@ class Dialect:
             {"limit": limit, "offset": offset},
             retry=True,
         )
+
+    def list_task_instances_batch(
+        self,
+        dag_ids: Iterable[str],
+        run_ids: Iterable[str],
+        *,
+        limit: int,
+        offset: int,
+        states: Iterable[str] | None = None,
+        start_date_gte: datetime | None = None,
+    ) -> Op:
+        """TIs of several runs in one call (``POST /dags/~/dagRuns/~/taskInstances/list``).
+
+        The server matches ``dag_ids`` and ``run_ids`` separately (run ids are unique per DAG
+        only): callers keep the (dag_id, run_id) pairs they asked for. ``start_date_gte`` is
+        only a narrowing for servers that cannot filter by run id."""
+        body: dict[str, Any] = {
+            "dag_ids": list(dag_ids),
+            "dag_run_ids": list(run_ids),
+            "page_offset": offset,
+            "page_limit": limit,
+        }
+        if states:
+            body["state"] = list(states)
+        path = ("dags", "~", "dagRuns", "~", "taskInstances", "list")
+        return Op("POST", path, json=body, retry=True)
 
     def get_task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int) -> Op:
         path = _run_path(dag_id, run_id, "taskInstances", task_id)
@@ -218,6 +251,29 @@ class Dialect:
         with the run (whole-run route) or the cleared task instances (v1 ``only_failed``)."""
         body = {"dry_run": bool(dry_run), "only_failed": bool(only_failed)}
         return Op("POST", _run_path(dag_id, run_id, "clear"), json=body)
+
+    # -- human-in-the-loop (Airflow 3.1+) -------------------------------------------------------
+    @property
+    def has_hitl(self) -> bool:
+        """Whether the server has the HITL endpoints (Airflow 3.1+; never Airflow 2 or 3.0)."""
+        return False
+
+    def list_hitl(self, *, pending: bool, limit: int, offset: int) -> Op:
+        raise Unsupported(f"human-in-the-loop needs Airflow 3.1 or later (server: {self.version})")
+
+    def get_hitl(self, dag_id: str, run_id: str, task_id: str, map_index: int) -> Op:
+        raise Unsupported(f"human-in-the-loop needs Airflow 3.1 or later (server: {self.version})")
+
+    def respond_hitl(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        map_index: int,
+        chosen_options: Iterable[str],
+        params_input: Mapping[str, Any] | None,
+    ) -> Op:
+        raise Unsupported(f"human-in-the-loop needs Airflow 3.1 or later (server: {self.version})")
 
     # -- logs ---------------------------------------------------------------------------------
     def read_log(
@@ -287,6 +343,27 @@ class DialectV1(Dialect):
         }
         return Op("POST", ("dags", dag_id, "clearTaskInstances"), json=body)
 
+    def list_task_instances_batch(
+        self,
+        dag_ids: Iterable[str],
+        run_ids: Iterable[str],
+        *,
+        limit: int,
+        offset: int,
+        states: Iterable[str] | None = None,
+        start_date_gte: datetime | None = None,
+    ) -> Op:
+        # ListTaskInstanceForm has no order_by (and rejects unknown keys with a 400);
+        # dag_run_ids is "New in version 2.7.1": before, the DAGs and a start time narrow it.
+        op = super().list_task_instances_batch(
+            dag_ids, run_ids, limit=limit, offset=offset, states=states
+        )
+        if self.version.as_tuple < (2, 7, 1):
+            del op.json["dag_run_ids"]
+            if start_date_gte is not None:
+                op.json["start_date_gte"] = _iso(start_date_gte)
+        return op
+
     def parse_log(self, payload: Mapping[str, Any]) -> LogChunk:
         text = logs.v1_content_text(payload.get("content"))
         token = payload.get("continuation_token") or None
@@ -317,6 +394,22 @@ class DialectV2(Dialect):
         op.params["order_by"] = "map_index"  # the default, but explicit: stable paging
         return op
 
+    def list_task_instances_batch(
+        self,
+        dag_ids: Iterable[str],
+        run_ids: Iterable[str],
+        *,
+        limit: int,
+        offset: int,
+        states: Iterable[str] | None = None,
+        start_date_gte: datetime | None = None,
+    ) -> Op:
+        op = super().list_task_instances_batch(
+            dag_ids, run_ids, limit=limit, offset=offset, states=states
+        )
+        op.json["order_by"] = "end_date"  # the first to end first: stable paging too
+        return op
+
     def set_task_state(
         self, dag_id: str, run_id: str, task_id: str, state: str, map_index: int
     ) -> Op:
@@ -328,6 +421,52 @@ class DialectV2(Dialect):
             params,
             {"new_state": state},
         )
+
+    @property
+    def has_hitl(self) -> bool:
+        return self.version.as_tuple >= (3, 1, 0)
+
+    def hitl_pending_states(self) -> tuple[str, ...]:
+        """TI states of a task parked for a person: deferred (the HITL trigger, 3.1/3.2) and,
+        from 3.3, awaiting_input (a provider older than the server may still defer)."""
+        if self.version.as_tuple >= (3, 3, 0):
+            return ("deferred", "awaiting_input")
+        return ("deferred",)
+
+    def list_hitl(self, *, pending: bool, limit: int, offset: int) -> Op:
+        if not self.has_hitl:
+            return super().list_hitl(pending=pending, limit=limit, offset=offset)
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if pending:
+            # What the Airflow UI calls pending: no answer yet and the task still waits (an
+            # unanswered request of a task that failed or was cleared is not pending).
+            params["response_received"] = "false"
+            params["state"] = list(self.hitl_pending_states())
+        return Op("GET", _run_path("~", "~", "hitlDetails"), params, retry=True)
+
+    def _hitl_path(self, dag_id: str, run_id: str, task_id: str, map_index: int) -> tuple[str, ...]:
+        return _run_path(dag_id, run_id, "taskInstances", task_id, str(map_index), "hitlDetails")
+
+    def get_hitl(self, dag_id: str, run_id: str, task_id: str, map_index: int) -> Op:
+        if not self.has_hitl:
+            return super().get_hitl(dag_id, run_id, task_id, map_index)
+        return Op("GET", self._hitl_path(dag_id, run_id, task_id, map_index), retry=True)
+
+    def respond_hitl(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        map_index: int,
+        chosen_options: Iterable[str],
+        params_input: Mapping[str, Any] | None,
+    ) -> Op:
+        if not self.has_hitl:
+            return super().respond_hitl(
+                dag_id, run_id, task_id, map_index, chosen_options, params_input
+            )
+        body = {"chosen_options": list(chosen_options), "params_input": dict(params_input or {})}
+        return Op("PATCH", self._hitl_path(dag_id, run_id, task_id, map_index), json=body)
 
     def parse_log(self, payload: Mapping[str, Any]) -> LogChunk:
         token = payload.get("continuation_token") or None

@@ -27,6 +27,7 @@ __all__ = [
     "RateLimited",
     "ServerError",
     "NotAirflow",
+    "Unsupported",
     "error_from_response",
     "parse_retry_after",
     "scrub",
@@ -146,6 +147,13 @@ class NotAirflow(ApiError):
     """The answer is not an Airflow API answer (HTML, a login page, plain text)."""
 
     kind = "not_airflow"
+
+
+class Unsupported(ApiError):
+    """The server's Airflow version lacks the feature (e.g. human-in-the-loop before 3.1).
+    Raised before any request is sent."""
+
+    kind = "unsupported"
 
 
 def parse_retry_after(value: str | None) -> float | None:

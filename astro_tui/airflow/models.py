@@ -23,6 +23,9 @@ __all__ = [
     "DagRun",
     "TaskInstance",
     "DagImportError",
+    "HitlUser",
+    "HitlDetail",
+    "HitlResponse",
     "LogLine",
     "LogChunk",
     "parse_datetime",
@@ -296,6 +299,8 @@ class DagRun:
     note: str | None = None
     triggered_by: str | None = None
     external_trigger: bool | None = None
+    #: when the run was queued (v2 only; v1 runs do not say)
+    queued_at: datetime | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DagRun:
@@ -317,6 +322,7 @@ class DagRun:
             note=_str(data.get("note")),
             triggered_by=_str(data.get("triggered_by")),
             external_trigger=_bool(data.get("external_trigger")),
+            queued_at=parse_datetime(data.get("queued_at")),
         )
 
     @property
@@ -388,6 +394,111 @@ class DagImportError:
             stack_trace=_str(_first(data, "stack_trace", "stacktrace")),
             timestamp=parse_datetime(data.get("timestamp")),
             bundle_name=_str(data.get("bundle_name")),
+        )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)):
+        return ()
+    return tuple(str(v) for v in value if v is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class HitlUser:
+    """A person of a human-in-the-loop request: an assigned user, or who answered."""
+
+    id: str
+    name: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> HitlUser | None:
+        if not isinstance(data, Mapping):
+            return None
+        user_id, name = _str(data.get("id")), _str(data.get("name"))
+        if user_id is None and name is None:
+            return None
+        return cls(id=user_id or "", name=name or user_id or "")
+
+
+def _users(value: Any) -> tuple[HitlUser, ...]:
+    found = (HitlUser.from_json(u) for u in value) if isinstance(value, (list, tuple)) else ()
+    return tuple(u for u in found if u is not None)
+
+
+def _params(value: Any) -> dict[str, ParamSpec]:
+    # 3.1.3+: {name: {"value", "schema", "description", "source"}}; 3.1.0-3.1.2: {name: value}
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): ParamSpec.from_json(v) for k, v in value.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class HitlDetail:
+    """A human-in-the-loop request (Airflow 3.1+ ``HITLDetail``) and its answer, if any."""
+
+    task_instance: TaskInstance
+    subject: str
+    options: tuple[str, ...]
+    body: str | None = None
+    defaults: tuple[str, ...] | None = None
+    multiple: bool = False
+    params: dict[str, ParamSpec] = field(default_factory=dict)
+    assigned_users: tuple[HitlUser, ...] = ()
+    created_at: datetime | None = None
+    response_received: bool = False
+    responded_by: HitlUser | None = None
+    responded_at: datetime | None = None
+    chosen_options: tuple[str, ...] | None = None
+    params_input: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> HitlDetail:
+        ti = data.get("task_instance")
+        defaults, chosen = data.get("defaults"), data.get("chosen_options")
+        params_input = data.get("params_input")
+        responded_at = parse_datetime(data.get("responded_at"))
+        received = _bool(data.get("response_received"))
+        return cls(
+            task_instance=TaskInstance.from_json(ti if isinstance(ti, Mapping) else {}),
+            subject=str(data.get("subject") or ""),
+            options=_strings(data.get("options")),
+            body=_str(data.get("body")),
+            defaults=None if defaults is None else _strings(defaults),
+            multiple=bool(_bool(data.get("multiple"))),
+            params=_params(data.get("params")),
+            assigned_users=_users(data.get("assigned_users")),
+            created_at=parse_datetime(data.get("created_at")),
+            response_received=received if received is not None else responded_at is not None,
+            responded_by=HitlUser.from_json(_first(data, "responded_by_user", "responded_by")),
+            responded_at=responded_at,
+            chosen_options=None if chosen is None else _strings(chosen),
+            params_input=dict(params_input) if isinstance(params_input, Mapping) else {},
+        )
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        """(dag_id, run_id, task_id, map_index): what identifies the request."""
+        ti = self.task_instance
+        return (ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+
+
+@dataclass(frozen=True, slots=True)
+class HitlResponse:
+    """The server's answer to a response (``HITLDetailResponse``)."""
+
+    responded_by: HitlUser | None
+    responded_at: datetime | None
+    chosen_options: tuple[str, ...]
+    params_input: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> HitlResponse:
+        params_input = data.get("params_input")
+        return cls(
+            responded_by=HitlUser.from_json(_first(data, "responded_by", "responded_by_user")),
+            responded_at=parse_datetime(data.get("responded_at")),
+            chosen_options=_strings(data.get("chosen_options")),
+            params_input=dict(params_input) if isinstance(params_input, Mapping) else {},
         )
 
 

@@ -4,6 +4,8 @@
     runs · status               astro_tui.commands.runs
     trigger                     astro_tui.commands.trigger
     logs                        astro_tui.commands.logs
+    failures · health · import-errors   astro_tui.commands.monitor
+    hitl list|respond           astro_tui.commands.hitl
     profiles list|add|remove|test   astro_tui.commands.profiles
 
 Shared parts (exit codes, output, JSON shapes, error mapping) are in ``base``. No Textual here.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from astro_tui.commands import dags, logs, profiles, runs, trigger
+from astro_tui.commands import dags, hitl, logs, monitor, profiles, runs, trigger
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -24,4 +26,6 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     runs.add_parsers(sub, common)
     trigger.add_parsers(sub, common)
     logs.add_parsers(sub, common)
+    monitor.add_parsers(sub, common)
+    hitl.add_parsers(sub, common)
     profiles.add_parsers(sub, common, output)

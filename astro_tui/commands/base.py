@@ -4,7 +4,7 @@ Every command is ``async def cmd(ctx: Ctx) -> int``. :func:`run` executes it and
 failure into an exit code and one line on stderr (a traceback only with ``--debug``, redacted):
 
     0 ok · 1 API or network error · 2 usage or config error · 3 run failed · 4 timeout
-    130 interrupted (Ctrl-C)
+    5 the server answers but a component is unhealthy (``health``) · 130 interrupted (Ctrl-C)
 
 No Textual here: the commands must start fast and work without a terminal.
 """
@@ -32,6 +32,8 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 3
 EXIT_TIMEOUT = 4
+#: `health`: the server answers, but a component (metadatabase, scheduler, …) is not healthy
+EXIT_UNHEALTHY = 5
 EXIT_INTERRUPTED = 130
 
 PROG = "astro-tui"

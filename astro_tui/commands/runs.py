@@ -40,9 +40,12 @@ from astro_tui.present.times import duration, utc_time as when
 RUN_STATES = ("queued", "running", "success", "failed")
 #: the order of states in a task summary: trouble first
 STATE_ORDER = ("failed", "upstream_failed", "up_for_retry", "up_for_reschedule", "restarting",
-               "running", "deferred", "queued", "scheduled", "success", "skipped", "removed")
+               "awaiting_input", "running", "deferred", "queued", "scheduled", "success",
+               "skipped", "removed")
 DEFAULT_INTERVAL = 2.0
 PAGE = 100
+#: as RUN_ID: the DAG's newest run
+LATEST = "latest"
 
 HELP = {
     "runs": "list a DAG's runs, newest first",
@@ -71,7 +74,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     p = sub.add_parser("status", parents=[common], help=HELP["status"],
                        description=HELP["status"])
     p.add_argument("dag_id", metavar="DAG_ID")
-    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("run_id", metavar="RUN_ID",
+                   help=f"a run id, or '{LATEST}' for the DAG's newest run")
     add_wait_options(p, "ends")
     p.set_defaults(func=cmd_status)
 
@@ -130,21 +134,38 @@ def status_json(run: DagRun, tis: list[TaskInstance]) -> dict[str, Any]:
     return {**run_json(run), "tasks": [ti_json(t) for t in tis], "task_states": task_counts(tis)}
 
 
+async def latest_run(client: Any, dag_id: str) -> DagRun:
+    """The DAG's newest run (the server's own "newest first" order)."""
+    try:
+        runs, _ = await client.list_runs(dag_id, limit=1)
+        if not runs:  # Airflow 2 lists no runs for an unknown DAG instead of a 404
+            await client.get_dag_details(dag_id)
+    except NotFound as exc:
+        raise NotFound(f"DAG '{dag_id}' not found ({exc.message})", status=404) from None
+    if not runs:
+        raise CommandError(f"DAG '{dag_id}' has no runs yet")
+    run: DagRun = runs[0]
+    return run
+
+
 async def cmd_status(ctx: Ctx) -> int:
     a = ctx.args
     if a.timeout is not None and not a.wait:
         raise UsageError("--timeout needs --wait")
     code = EXIT_OK
     async with ctx.client() as client:
+        run_id = a.run_id
+        if run_id == LATEST:
+            run_id = (await latest_run(client, a.dag_id)).run_id
         try:
             if a.wait:
-                run, code = await wait_run(ctx, client, a.dag_id, a.run_id,
+                run, code = await wait_run(ctx, client, a.dag_id, run_id,
                                            timeout=a.timeout, interval=a.interval)
             else:
-                run = await client.get_run(a.dag_id, a.run_id)
-            tis = await client.list_task_instances(a.dag_id, a.run_id)
+                run = await client.get_run(a.dag_id, run_id)
+            tis = await client.list_task_instances(a.dag_id, run_id)
         except NotFound as exc:
-            raise NotFound(f"run '{a.run_id}' of DAG '{a.dag_id}' not found ({exc.message})",
+            raise NotFound(f"run '{run_id}' of DAG '{a.dag_id}' not found ({exc.message})",
                            status=404) from None
     tis.sort(key=lambda t: (t.start_date is None, t.start_date or 0, t.task_id, t.map_index))
     if ctx.json:

@@ -20,6 +20,9 @@ STATE_STYLES: dict[str, tuple[str, str]] = {
     "upstream_failed": ("⊘", "bold yellow"),
     "skipped": ("»", "magenta"),
     "deferred": ("◷", "bright_magenta"),
+    # Airflow 3.3+: a human-in-the-loop task waits for a person. A hand-writing glyph that no
+    # other state uses (one cell wide, text presentation), so NO_COLOR still tells it apart.
+    "awaiting_input": ("✎", "bold bright_yellow"),
     "removed": ("–", "dim"),
     "none": ("○", "dim"),
 }

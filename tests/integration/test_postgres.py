@@ -24,7 +24,7 @@ async def test_astro_tui_lists_the_dags_of_an_airflow_3_on_postgres():
                 s.url, auth=Airflow3PasswordAuth(s.url, s.username, s.password)) as client:
             dags = await client.list_dags()
         ids = {d.dag_id for d in dags}
-        assert ids == {f.stem for f in harness.DAGS_DIR.glob("example_*.py")}
+        assert ids == harness.example_dag_ids(3)
     finally:
         s.stop()
     # Stopping the server stops PostgreSQL and removes its directory.

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.airflow import harness
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-DAGS = sorted(p.stem for p in (ROOT / "tests" / "dags").glob("example_*.py"))
+DAGS = sorted(harness.example_dag_ids(3))
 
 SCRIPT = r'''
 import asyncio, json, os, sys
