@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         profile_name=profile.name,
         read_only=profile.read_only,
         settings=Settings.from_poll_seconds(profile.poll_seconds),
+        landing="overview",
     )
     app.run()
     return app.return_code or 0

@@ -104,8 +104,9 @@ class Ours:
         self.term.drain(0.6)  # the filter applies as you type
         self.term.send(b"\r")  # close the filter: focus back on the (filtered) table
         self.term.drain(0.5)
-        self.term.send(b"\r")  # open the DAG's runs
-        return self.term.wait_for("manual__", 20) is not None
+        self.term.send(b"\r")  # open the DAG's runs (from the overview: in the drill-down)
+        return self.term.wait_for("Runs (", 20) is not None and \
+            self.term.wait_for("manual__", 20) is not None
 
     def open_newest_run(self) -> bool:
         self.term.send(b"g\r")

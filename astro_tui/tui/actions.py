@@ -45,7 +45,10 @@ ACTIONS: tuple[Action, ...] = (
            "Next pane", show=False, priority=True),
     Action("prev_pane", "shift+tab", "", "", "Move", "main", "Prev pane", show=False,
            priority=True, readme=False),
-    Action("drill", "", "Enter", "drill down: DAG → runs → tasks → log", "Move"),
+    Action("drill", "", "Enter", "drill down: DAG → runs → tasks → log (on the overview: "
+           "open the row; a failed run opens on its first failed task's log)", "Move"),
+    Action("overview", "o", "o", "the overview: health, failure inbox, every DAG", "Move",
+           "main", "Overview"),
     Action("back", "escape", "Esc", "back up one pane (or close the filter)", "Move", "main",
            "Back", show=False),
     Action("cursor_down", "j", "j / k, ↓ / ↑", "down / up", "Move", "table", "Down",
@@ -60,6 +63,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("palette", "", "Ctrl+P", "command palette: jump to a DAG by fuzzy name", "Find"),
     # -- Data --------------------------------------------------------------------------------
     Action("refresh", "r", "r", "refresh now", "Data", "main", "Refresh"),
+    Action("import_errors", "i", "i", "on the overview: health details and import errors",
+           "Data", "overview", "Health"),
     # -- Log pane ----------------------------------------------------------------------------
     Action("log_down", "j,down", "", "", "Log pane", "log", "Down", action="cursor_down",
            show=False, readme=False),
@@ -129,8 +134,10 @@ GROUP_ORDER = ("Move", "Find", "Data", "Log pane", "Change", "App")
 
 #: order of the main screen's footer: the write actions first, then moving and finding
 _MAIN_ORDER = ("trigger", "pause", "clear", "mark", "next_pane", "prev_pane", "back", "filter",
-               "refresh")
+               "refresh", "overview")
 _APP_ORDER = ("quit", "help")
+#: the overview's keys: the same moves as the main screen's, and its own
+_OVERVIEW_ORDER = ("next_pane", "prev_pane", "back", "filter", "refresh", "import_errors")
 
 
 def _ordered(ids: tuple[str, ...]) -> list[BindingType]:
@@ -143,6 +150,8 @@ def bindings(scope: str) -> list[BindingType]:
         return _ordered(_MAIN_ORDER)
     if scope == "app":
         return _ordered(_APP_ORDER)
+    if scope == "overview":
+        return _ordered(_OVERVIEW_ORDER)
     return [a.binding() for a in ACTIONS if a.scope == scope]
 
 

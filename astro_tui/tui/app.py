@@ -15,6 +15,7 @@ from astro_tui.tui.commands import DagCommands
 from astro_tui.tui.context import UiContext
 from astro_tui.tui.screens.help import HelpScreen
 from astro_tui.tui.screens.main import MainScreen
+from astro_tui.tui.screens.overview import OverviewScreen
 from astro_tui.watch.settings import Settings
 from astro_tui.watch.watcher import Watcher
 
@@ -38,6 +39,7 @@ class AstroTuiApp(App):
         now: Callable[[], datetime] | None = None,
         clock: Callable[[], float] = time.monotonic,
         tz: timezone | None = None,
+        landing: str = "main",
     ) -> None:
         super().__init__()
         self.connect = connect
@@ -47,20 +49,48 @@ class AstroTuiApp(App):
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.clock = clock
         self.tz = tz
+        #: the first screen: "overview" (what `astro-tui` opens on) or "main" (the drill-down)
+        self.landing = landing
         #: the deployment's data and polls; screens subscribe to what they show
         self.watcher = Watcher(connect, self.settings, clock=clock, now=self.now)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.watcher.start()
-        self.push_screen(MainScreen(self.watcher, UiContext(
-            self.profile_name, self.read_only, self.now, self.tz)))
+        ctx = UiContext(self.profile_name, self.read_only, self.now, self.tz)
+        self.install_screen(MainScreen(self.watcher, ctx), name="main")
+        await self.push_screen("main")
+        if self.landing == "overview":
+            self.install_screen(OverviewScreen(self.watcher, ctx, self.drill), name="overview")
+            self.main.set_covered(True)
+            await self.push_screen("overview")
 
     @property
     def main(self) -> MainScreen:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        raise LookupError("main screen not mounted")
+        screen = self.get_screen("main")
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    @property
+    def overview(self) -> OverviewScreen:
+        screen = self.get_screen("overview")
+        assert isinstance(screen, OverviewScreen)
+        return screen
+
+    def drill(self, dag_id: str, run_id: str | None, task_key: str | None) -> None:
+        """From the overview: the drill-down on a DAG, or on a run and its task's log."""
+        if isinstance(self.screen, OverviewScreen):
+            self.pop_screen()
+        self.main.set_covered(False)
+        if run_id is None:
+            self.main.goto_dag(dag_id)
+            self.main.activate("runs")  # Enter on a DAG opens its runs, as in the drill-down
+        else:
+            self.main.show_task(dag_id, run_id, task_key)
+
+    def action_overview(self) -> None:
+        if self.is_screen_installed("overview") and not isinstance(self.screen, OverviewScreen):
+            self.main.set_covered(True)
+            self.push_screen("overview")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

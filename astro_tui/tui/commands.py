@@ -1,4 +1,4 @@
-"""Command palette (Ctrl+P): jump straight to any DAG by fuzzy name."""
+"""Command palette (Ctrl+P): jump straight to any DAG by fuzzy id or display name."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from astro_tui.text import escape_markup
 class DagBrowser(Protocol):
     """A screen that lists DAGs and can select one."""
 
-    def dag_ids(self) -> list[str]: ...
+    def dag_names(self) -> dict[str, str]:
+        """DAG id -> display name (the id itself when none is set)."""
+        ...
 
     def goto_dag(self, dag_id: str) -> None: ...
 
@@ -26,9 +28,10 @@ class DagCommands(Provider):
         if screen is None:
             return
         matcher = self.matcher(query)
-        for dag_id in sorted(screen.dag_ids()):
-            # The palette parses prompts as markup: escape the (untrusted) DAG id.
-            label = escape_markup(dag_id, newline=" ")
+        for dag_id, name in sorted(screen.dag_names().items()):
+            # The palette parses prompts as markup: escape the (untrusted) DAG id and name.
+            label = escape_markup(dag_id if name == dag_id else f"{dag_id} · {name}",
+                                  newline=" ")
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), partial(screen.goto_dag, dag_id),

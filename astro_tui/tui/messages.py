@@ -15,6 +15,7 @@ from astro_tui.watch.events import (
     Event,
     HealthChanged,
     ImportErrorsChanged,
+    InboxChanged,
     LogRead,
     PollFailed,
     RunsChanged,
@@ -64,6 +65,12 @@ class ImportErrorsUpdated(Message):
         self.event = event
 
 
+class InboxUpdated(Message):
+    def __init__(self, event: InboxChanged) -> None:
+        super().__init__()
+        self.event = event
+
+
 class WatchFailed(Message):
     def __init__(self, event: PollFailed) -> None:
         super().__init__()
@@ -83,6 +90,8 @@ def to_message(event: Event) -> Message:
         return HealthUpdated(event)
     if isinstance(event, ImportErrorsChanged):
         return ImportErrorsUpdated(event)
+    if isinstance(event, InboxChanged):
+        return InboxUpdated(event)
     if isinstance(event, PollFailed):
         return WatchFailed(event)
     return WatchConnected(event)

@@ -24,6 +24,8 @@ class Selection:
         self.task_key: str | None = None
         #: a run to select as soon as it is listed (after a trigger)
         self.want_run: str | None = None
+        #: a task to select (and show the log of) as soon as its run's tasks are listed
+        self.want_task: str | None = None
         self.dags: dict[str, Dag] = {}
         self.latest: dict[str, DagRun] = {}
         self.runs: dict[str, DagRun] = {}

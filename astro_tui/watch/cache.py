@@ -20,16 +20,37 @@ def newer(run: DagRun, than: DagRun | None) -> bool:
     return when(run) >= when(than)
 
 
+#: runs kept per DAG for its recent-runs strip
+RECENT = 10
+
+
+def _when(run: DagRun) -> datetime:
+    return run.run_after or run.logical_date or run.start_date or datetime.min.replace(
+        tzinfo=timezone.utc)
+
+
 class Cache:
-    """The DAGs (from the last full read) and each one's latest run (kept fresh in between)."""
+    """The DAGs (from the last full read), each one's latest run and its `RECENT` newest runs
+    (kept fresh in between from every run read: no request of their own)."""
 
     def __init__(self) -> None:
         self.dags: dict[str, Dag] = {}
         self.latest: dict[str, DagRun] = {}
+        self.recent: dict[str, list[DagRun]] = {}  # newest first
 
     def load(self, dags: Iterable[Dag], runs: Iterable[DagRun]) -> None:
         """A full read: the DAGs and a batch of recent runs (all DAGs)."""
         self.dags = {d.dag_id: d for d in dags}
+        runs = list(runs)
+        recent: dict[str, list[DagRun]] = {}
+        for run in runs:
+            recent.setdefault(run.dag_id, []).append(run)
+        for dag_id, known in self.recent.items():  # runs read since the batch was asked for
+            if dag_id in self.dags:
+                recent.setdefault(dag_id, []).extend(known)
+        self.recent = {}
+        for dag_id, found in recent.items():
+            self._keep(dag_id, found)
         latest: dict[str, DagRun] = {}
         for run in runs:
             if newer(run, latest.get(run.dag_id)):
@@ -41,10 +62,38 @@ class Cache:
                 latest[dag_id] = run
         self.latest = latest
 
-    def note(self, run: DagRun) -> bool:
-        """Keep `run` as its DAG's latest if it is; whether the latest run changed."""
-        if run.dag_id not in self.dags or not newer(run, self.latest.get(run.dag_id)):
+    def _keep(self, dag_id: str, runs: Iterable[DagRun]) -> bool:
+        """Merge `runs` into the DAG's recent runs (a run read again replaces its old copy);
+        whether they changed."""
+        by_id = {r.run_id: r for r in self.recent.get(dag_id, ())}
+        for run in runs:
+            old = by_id.get(run.run_id)
+            if old is None or old != run:
+                by_id[run.run_id] = run
+        kept = sorted(by_id.values(), key=_when, reverse=True)[:RECENT]
+        if kept == self.recent.get(dag_id):
             return False
-        changed = self.latest.get(run.dag_id) != run
+        self.recent[dag_id] = kept
+        return True
+
+    def note_runs(self, dag_id: str, runs: Iterable[DagRun]) -> bool:
+        """A page of the DAG's newest runs, or runs that changed: whether the recent runs or
+        the latest run changed."""
+        if dag_id not in self.dags:
+            return False
+        changed = False
+        for run in runs:
+            changed = self.note(run) or changed
+        return changed
+
+    def note(self, run: DagRun) -> bool:
+        """Keep `run` among its DAG's recent runs, and as its latest if it is; whether either
+        changed."""
+        if run.dag_id not in self.dags:
+            return False
+        changed = self._keep(run.dag_id, [run])
+        if not newer(run, self.latest.get(run.dag_id)):
+            return changed
+        changed = changed or self.latest.get(run.dag_id) != run
         self.latest[run.dag_id] = run
         return changed

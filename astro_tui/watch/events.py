@@ -7,10 +7,12 @@ poll. Events carry the data they announce; the Watcher keeps its own copy (its c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from astro_tui.airflow.models import Dag, DagImportError, DagRun, Health, TaskInstance
+from astro_tui.watch.inbox import Inbox
 
 # -- topics --------------------------------------------------------------------------------------
 
@@ -56,12 +58,20 @@ class ImportErrorsOf:
     """The DAG files that fail to import, with their errors."""
 
 
-Topic = DagList | RunsOf | TasksOf | LogOf | HealthOf | ImportErrorsOf
+@dataclass(frozen=True)
+class InboxOf:
+    """What failed in the last `window` seconds (with each run's first failed task), then what
+    runs or is queued."""
+
+    window: float = 24 * 3600.0
+
+
+Topic = DagList | RunsOf | TasksOf | LogOf | HealthOf | ImportErrorsOf | InboxOf
 #: topics shared by every subscriber (a log is followed per subscriber)
-SharedTopic = DagList | RunsOf | TasksOf | HealthOf | ImportErrorsOf
+SharedTopic = DagList | RunsOf | TasksOf | HealthOf | ImportErrorsOf | InboxOf
 
 _KINDS: dict[type, str] = {DagList: "dags", RunsOf: "runs", TasksOf: "tasks", LogOf: "log",
-                           HealthOf: "health", ImportErrorsOf: "import_errors"}
+                           HealthOf: "health", ImportErrorsOf: "import_errors", InboxOf: "inbox"}
 
 
 def topic_kind(topic: Topic) -> str:
@@ -85,6 +95,8 @@ class DagsChanged:
 
     dags: Mapping[str, Dag]
     latest: Mapping[str, DagRun]
+    #: each DAG's newest runs (up to 10, newest first) among those read so far: the strip
+    recent: Mapping[str, Sequence[DagRun]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,7 @@ class HealthChanged:
     """The components' health, as last read (heartbeats move on every read)."""
 
     health: Health
+    read_at: datetime  # when it was read (heartbeat ages are counted from here)
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,11 @@ class ImportErrorsChanged:
     """The import errors changed (or were read for the first time)."""
 
     errors: Sequence[DagImportError]
+
+
+@dataclass(frozen=True)
+class InboxChanged:
+    inbox: Inbox
 
 
 @dataclass(frozen=True)
@@ -141,4 +159,4 @@ class PollFailed:
 
 
 Event = (Connected | DagsChanged | RunsChanged | TasksChanged | LogRead | HealthChanged
-         | ImportErrorsChanged | PollFailed)
+         | ImportErrorsChanged | InboxChanged | PollFailed)

@@ -87,7 +87,7 @@ class RunsFeed(Feed):
 
     def got(self, data: tuple[list[DagRun], int]) -> None:
         runs, total = data
-        if runs and self.hub.cache.note(runs[0]):
+        if self.hub.cache.note_runs(self.topic.dag_id, runs):
             self.hub.publish_dags()
         self.publish(RunsChanged(self.topic.dag_id, list(runs), total))
         for run in runs:

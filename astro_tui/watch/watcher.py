@@ -34,6 +34,7 @@ from astro_tui.watch.events import (
     DagsChanged,
     Event,
     HealthOf,
+    InboxOf,
     LogOf,
     PollFailed,
     RunsOf,
@@ -43,7 +44,7 @@ from astro_tui.watch.events import (
 )
 from astro_tui.watch.feed import Callback, Feed, Subscription
 from astro_tui.watch.feeds import DagListFeed, LogFeed, LogSink, RunsFeed, TasksFeed
-from astro_tui.watch.monitor import HealthFeed, ImportErrorsFeed
+from astro_tui.watch.monitor import HealthFeed, ImportErrorsFeed, InboxFeed
 from astro_tui.watch.schedule import Poll, PollState
 from astro_tui.watch.settings import Settings
 
@@ -229,6 +230,8 @@ class Watcher:
             return TasksFeed(self, topic)
         if isinstance(topic, HealthOf):
             return HealthFeed(self, topic)
+        if isinstance(topic, InboxOf):
+            return InboxFeed(self, topic)
         return ImportErrorsFeed(self, topic)
 
     def follow_log(self, topic: LogOf, callback: Callback, sink: LogSink, *,
@@ -308,7 +311,9 @@ class Watcher:
     def publish_dags(self) -> None:
         feed = self._feeds.get(DagList())
         if feed is not None:
-            feed.publish(DagsChanged(dict(self.cache.dags), dict(self.cache.latest)))
+            cache = self.cache
+            feed.publish(DagsChanged(dict(cache.dags), dict(cache.latest),
+                                     {k: tuple(v) for k, v in cache.recent.items()}))
 
     def dags_loaded(self, started: datetime) -> None:
         self._changes.start(started)

@@ -25,6 +25,16 @@ ROOT = "http://airflow.test"
 NOW = datetime(2026, 11, 25, 10, 9, 0, tzinfo=timezone.utc)
 
 
+def _at_least(value: str | None, bound: str | None) -> bool:
+    """A time filter (`*_gte`): None bounds nothing; a run without the time does not match."""
+    if bound is None:
+        return True
+    if value is None:
+        return False
+    parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))  # noqa: E731
+    return parse(value) >= parse(bound)
+
+
 def _json(status: int, body: Any) -> httpx.Response:
     return httpx.Response(status, json=body)
 
@@ -124,7 +134,9 @@ class FakeDeployment:
         if len(rest) == 3 and rest[0] == "dags" and rest[2] == "details":
             return _json(200, self.details[rest[1]])
         if rest == ["dags", "~", "dagRuns", "list"] and request.method == "POST":
-            return _json(200, {"dag_runs": self.runs, "total_entries": len(self.runs)})
+            return self._runs_batch(json.loads(request.content or b"{}"))
+        if rest == ["dags", "~", "dagRuns", "~", "taskInstances", "list"]:
+            return self._tis_batch(json.loads(request.content or b"{}"))
         if len(rest) == 3 and rest[0] == "dags" and rest[2] == "dagRuns":
             if rest[1] == "~":
                 changed, self.changed_runs = self.changed_runs, []
@@ -135,6 +147,30 @@ class FakeDeployment:
                 "taskInstances"):
             return self._task_instances(rest[1], rest[3], rest[5:], params)
         return _json(404, {"detail": "Not Found"})
+
+    def _runs_batch(self, body: dict) -> httpx.Response:
+        """POST /dags/~/dagRuns/list (DAGRunsBatchBody of the 3.3.2 spec): the filters the app
+        sends (dag_ids, states, start/end_date_gte), ordered, paged."""
+        runs = [r for r in self.runs
+                if (body.get("dag_ids") is None or r["dag_id"] in body["dag_ids"])
+                and (not body.get("states") or r["state"] in body["states"])
+                and _at_least(r.get("start_date"), body.get("start_date_gte"))
+                and _at_least(r.get("end_date"), body.get("end_date_gte"))]
+        order = body.get("order_by") or "-run_after"
+        field = order.lstrip("-")
+        runs.sort(key=lambda r: r.get(field) or "", reverse=order.startswith("-"))
+        offset, limit = body.get("page_offset", 0), body.get("page_limit", 100)
+        return _json(200, {"dag_runs": runs[offset:offset + limit], "total_entries": len(runs)})
+
+    def _tis_batch(self, body: dict) -> httpx.Response:
+        """POST /dags/~/dagRuns/~/taskInstances/list (TaskInstancesBatchBody, 3.3.2 spec)."""
+        found = [ti for key, tis in self.tis.items() for ti in tis
+                 if ti["dag_id"] in body.get("dag_ids", [ti["dag_id"]])
+                 and ti["dag_run_id"] in body.get("dag_run_ids", [ti["dag_run_id"]])
+                 and (not body.get("state") or ti["state"] in body["state"])]
+        offset, limit = body.get("page_offset", 0), body.get("page_limit", 100)
+        return _json(200, {"task_instances": found[offset:offset + limit],
+                           "total_entries": len(found)})
 
     def _page(self, items: list, key: str, params) -> httpx.Response:
         offset = int(params.get("offset", 0))

@@ -360,3 +360,34 @@ async def test_filtering_moves_the_runs_pane_to_the_dag_under_the_cursor():
         await wait_for(pilot, lambda: main.selection.dag_id == "example_params",
                        what="the runs pane to follow")
         assert main.panes["runs"].context == "example_params"
+
+
+async def test_task_groups_and_mapped_instances_are_readable():
+    """Groups nested 3 deep: the groups dimmed, the task's own name kept when cut; a mapped
+    task's instances together, by map index, even when they started out of order."""
+    fake = FakeDeployment()
+    key = "example_mapped manual__2026-11-25T10:06:45.715051+00:00"
+    tis = fake.tis[key]
+    square = [t for t in tis if t["task_id"] == "square"]
+    square[0]["start_date"] = "2026-11-25T10:06:59.000000Z"  # index 0 started last
+    deep = "extract_stage.validate_partitions.regional_checks.check_{}"
+    for n, region in enumerate(("emea", "apac")):
+        tis.append({**tis[0], "task_id": deep.format(region), "map_index": -1,
+                    "start_date": f"2026-11-25T10:06:4{7 + n}.000000Z"})
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.main
+        await loaded(pilot, app)
+        main.dag_table.select_key("example_mapped")
+        await wait_for(pilot, lambda: main.task_table.row_count == 7, timeout=10, what="tasks")
+        keys = main.task_table.keys
+        at = keys.index("square[0]")
+        assert keys[at:at + 3] == ["square[0]", "square[1]", "square[2]"]
+        cells = {k: main.task_table.get_row(k)[0] for k in keys}
+        shown = [cells[deep.format(r)].plain for r in ("emea", "apac")]
+        assert shown[0] != shown[1] and all(s.endswith(f"check_{r}") for s, r in
+                                            zip(shown, ("emea", "apac"), strict=True))
+        whole = main.task_table.cells(deep.format("emea"))[0]
+        assert whole.plain == deep.format("emea")
+        assert any("dim" in str(span.style) and span.end == whole.plain.rfind(".") + 1
+                   for span in whole.spans), "the groups are dimmed"

@@ -105,7 +105,7 @@ def assert_one_line_error(result, code: int, *needles: str) -> None:
 # -- parsing, help, the TUI path --------------------------------------------------------------------
 
 
-def test_no_command_opens_the_tui_exactly_as_before(monkeypatch, env, capsys):
+def test_no_command_opens_the_tui_on_the_overview(monkeypatch, env, capsys):
     import astro_tui.tui.app as app_module
 
     seen = {}
@@ -113,8 +113,8 @@ def test_no_command_opens_the_tui_exactly_as_before(monkeypatch, env, capsys):
     class FakeApp:
         return_code = 0
 
-        def __init__(self, factory, profile_name, read_only, settings):
-            seen.update(profile=profile_name, read_only=read_only)
+        def __init__(self, factory, profile_name, read_only, settings, landing):
+            seen.update(profile=profile_name, read_only=read_only, landing=landing)
             seen["runs_seconds"] = settings.runs_seconds
 
         def run(self):
@@ -122,7 +122,7 @@ def test_no_command_opens_the_tui_exactly_as_before(monkeypatch, env, capsys):
 
     monkeypatch.setattr(app_module, "AstroTuiApp", FakeApp)
     assert cli.main([]) == 0 and seen == {"profile": "env", "read_only": False, "ran": True,
-                                          "runs_seconds": 5.0}
+                                          "runs_seconds": 5.0, "landing": "overview"}
     assert cli.main(["--read-only", "--url", "https://other.test"]) == 0
     assert seen["read_only"] is True
     assert cli.main(["--profile", "nope"]) == 2

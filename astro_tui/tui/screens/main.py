@@ -37,6 +37,7 @@ from astro_tui.tui.widgets.rows import (
     TASK_COLUMNS,
     DagRows,
     run_row,
+    sort_tis,
     ti_key,
     ti_row,
 )
@@ -63,18 +64,19 @@ class MainScreen(Screen[Any]):
         self._dag_rows = DagRows()
         self.active = "dags"
         self.compact = False
+        self.suspended = False
 
     # -- what is shown (the palette) ----------------------------------------------------------
 
-    def dag_ids(self) -> list[str]:
-        return list(self.selection.dags)
+    def dag_names(self) -> dict[str, str]:
+        return {d.dag_id: d.display_name for d in self.selection.dags.values()}
 
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         self.dag_table = KeyedTable(DAG_COLUMNS, fit=True, id="dag-table")
         self.run_table = KeyedTable(RUN_COLUMNS, id="run-table")
-        self.task_table = KeyedTable(TASK_COLUMNS, id="task-table")
+        self.task_table = KeyedTable(TASK_COLUMNS, fit=True, id="task-table")
         self.log_view = LogView(self.watcher, tz=self.ctx.tz, id="log-view")
         self.panes = {
             "dags": Pane("DAGs", self.dag_table, id="dags"),
@@ -128,7 +130,13 @@ class MainScreen(Screen[Any]):
         self.query_one("#right").display = not compact or active in ("runs", "tasks")
 
     def _visible(self, pane: str) -> bool:
-        return not self.compact or pane == self.active
+        return not self.suspended and (not self.compact or pane == self.active)
+
+    def set_covered(self, covered: bool) -> None:
+        """The overview is on top (True): nothing here polls meanwhile. (A modal over this
+        screen leaves the panes in sight: they go on polling.)"""
+        self.suspended = covered
+        self._sync_visibility()
 
     def _sync_visibility(self) -> None:
         """Hidden panes do not poll."""
@@ -167,6 +175,12 @@ class MainScreen(Screen[Any]):
             return
         if self.active != "dags":
             self.activate(PANES[PANES.index(self.active) - 1])
+        else:
+            self.app.call_later(self.action_overview)
+
+    async def action_overview(self) -> None:
+        """The overview (when the app has one)."""
+        await self.app.run_action("overview")
 
     def action_filter(self) -> None:
         if self.active != "log":
@@ -240,6 +254,19 @@ class MainScreen(Screen[Any]):
             self.activate("runs")  # one pane at a time: a hidden runs pane would not poll
         self.selection.refresh_runs()
         self._pick_wanted_run()
+
+    def show_task(self, dag_id: str, run_id: str, task_key: str | None) -> None:
+        """Open `run_id` of `dag_id` on its task `task_key`'s log (the overview's inbox)."""
+        self.selection.want_task = task_key
+        self.show_run(dag_id, run_id)
+
+    def _pick_wanted_task(self) -> None:
+        want = self.selection.want_task
+        if want and want in self.selection.tis:
+            self.selection.want_task = None
+            self.task_table.select_key(want)
+            self.select_task(want)
+            self.activate("log")
 
     def _pick_wanted_run(self) -> None:
         want = self.selection.want_run
@@ -350,11 +377,11 @@ class MainScreen(Screen[Any]):
             return
         self.panes["tasks"].remove_class("stale")
         now = self.ctx.now()
-        tis = sorted(event.tis, key=lambda t: (t.start_date is None, t.start_date or now,
-                                               t.task_id, t.map_index))
+        tis = sort_tis(event.tis, now)
         self.selection.tis = {ti_key(t): t for t in tis}
         self.task_table.sync([(ti_key(t), ti_row(t, now)) for t in tis])
         self._refresh_counts()
+        self._pick_wanted_task()
         key = self.selection.task_key
         if key is None or key not in self.selection.tis:
             self.select_task(self.task_table.cursor_key)

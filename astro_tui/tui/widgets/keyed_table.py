@@ -35,6 +35,9 @@ class Column:
     priority: int = 0  # fit=True: the columns that stay when the table is narrow (lowest first)
     flex: bool = False  # fit=True: takes the room the others leave, at least `min_width`
     min_width: int = 8
+    #: a flex column grows to its content's width before the columns of a higher priority
+    #: number than this are placed (None: it only gets what they leave)
+    grow_priority: float | None = None
     cut: Literal["end", "middle"] = "end"
 
 
@@ -123,21 +126,36 @@ class KeyedTable(DataTable):
         width = [0 if self._wanted and not natural[i] else max(natural[i], len(c.label))
                  for i, c in enumerate(specs)]
         chosen: set[int] = set()
+        given = [0] * len(specs)
         used = 0
-        for i in sorted(range(len(specs)), key=lambda i: specs[i].priority):
+        # (priority, column, growing): a flex column is placed at its min width, and may grow
+        # to its content at its grow_priority
+        steps: list[tuple[float, int, bool]] = [
+            (c.priority, i, False) for i, c in enumerate(specs)]
+        steps += [(c.grow_priority, i, True) for i, c in enumerate(specs)
+                  if c.flex and c.grow_priority is not None]
+        for _, i, growing in sorted(steps, key=lambda s: (s[0], s[2])):
+            if growing:
+                if i in chosen:
+                    extra = min(width[i] - given[i], room - used)
+                    given[i] += max(0, extra)
+                    used += max(0, extra)
+                continue
             if not width[i]:
                 continue  # nothing to show in it
-            need = (min(specs[i].min_width, width[i]) if specs[i].flex else width[i]) + pad
-            if used + need <= room:
+            need = min(specs[i].min_width, width[i]) if specs[i].flex else width[i]
+            if used + need + pad <= room:
                 chosen.add(i)
-                used += need
+                given[i] = need
+                used += need + pad
         plan: list[tuple[int, int | None]] = []
         for i, col in enumerate(specs):
             if i not in chosen:
                 continue
-            w = width[i]
-            if col.flex:
-                w = min(w, min(col.min_width, w) + room - used)
+            w = given[i]
+            if col.flex:  # what is left over
+                w = min(width[i], w + room - used)
+                used += w - given[i]
             plan.append((i, w))
         return plan
 

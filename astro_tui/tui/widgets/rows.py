@@ -3,27 +3,51 @@ sanitizer here; the tables only ever see rich Text."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, tzinfo
 
 from rich.text import Text
 
 from astro_tui.airflow.models import Dag, DagRun, TaskInstance
 from astro_tui.present.labels import ti_label
+from astro_tui.present.states import state_style
 from astro_tui.present.times import duration, elapsed, short_time
 from astro_tui.text import safe_text
 from astro_tui.tui.states import state_text
 from astro_tui.tui.widgets.keyed_table import Column
+from astro_tui.watch.cache import RECENT
+from astro_tui.watch.inbox import Inbox
 
 #: the DAG table fits its width (KeyedTable(fit=True)): the id takes the room left, cut in the
 #: middle; then, by priority, the last run, paused, the schedule, the next run, tags, the name
 DAG_COLUMNS = [
-    Column("dag_id", "DAG", flex=True, min_width=16, cut="middle"),
+    Column("dag_id", "DAG", flex=True, min_width=16, cut="middle", grow_priority=2.5),
     Column("last", "Last run", 17, priority=1),
     Column("paused", "Paused", 6, priority=2),
     Column("next", "Next run", 14, priority=4),
     Column("schedule", "Schedule", 24, priority=3),
     Column("tags", "Tags", 20, priority=5),
     Column("name", "Name", 30, priority=6),  # the display name, where one is set
+]
+#: the overview's DAG list (full width): the recent-runs strip right after the state
+OVERVIEW_DAG_COLUMNS = [
+    Column("dag_id", "DAG", flex=True, min_width=20, cut="middle", grow_priority=4.5),
+    Column("last", "Last run", 17, priority=1),
+    Column("recent", "Recent runs", RECENT, priority=2),
+    Column("paused", "Paused", 6, priority=3),
+    Column("next", "Next run", 14, priority=5),
+    Column("schedule", "Schedule", 24, priority=4),
+    Column("tags", "Tags", 20, priority=6),
+    Column("name", "Name", 30, priority=7),
+]
+#: the failure inbox: failed runs (with the first failed task), then running and queued ones
+INBOX_COLUMNS = [
+    Column("state", "State", 12),
+    Column("dag_id", "DAG", flex=True, min_width=16, cut="middle", grow_priority=1.5),
+    Column("task", "First failed task", 30, priority=1, cut="middle"),
+    Column("duration", "Duration", 9, priority=2),
+    Column("start", "Started", 14, priority=3),
+    Column("run_id", "Run", 40, priority=4, cut="middle"),
 ]
 RUN_COLUMNS = [
     Column("state", "State", 17),
@@ -33,13 +57,16 @@ RUN_COLUMNS = [
     Column("start", "Started", 14),
     Column("duration", "Duration", 9),
 ]
+#: the tasks table fits its pane (KeyedTable(fit=True)): a task in a group shows the groups
+#: dimmed and the task itself bright, cut in the middle so the task's own name stays visible
 TASK_COLUMNS = [
-    Column("task_id", "Task", 28),
-    Column("map", "Map", 4),
-    Column("state", "State", 17),
-    Column("try", "Try", 5),
-    Column("duration", "Duration", 9),
-    Column("operator", "Operator", 22),
+    Column("task_id", "Task", flex=True, min_width=16, cut="middle", grow_priority=1.5),
+    Column("map", "Map", 6, priority=2),
+    Column("state", "State", 17, priority=1),
+    Column("try", "Try", 5, priority=3),
+    Column("duration", "Duration", 9, priority=4),
+    Column("operator", "Operator", 22, priority=5),
+    Column("name", "Name", 30, priority=6),  # the task's display name, where one is set
 ]
 
 
@@ -63,6 +90,40 @@ def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: tzinfo | None) -> t
     )
 
 
+def recent_strip(runs: Sequence[DagRun]) -> Text:
+    """The newest runs as one glyph each, oldest left, newest right, coloured by state: the
+    glyphs alone tell the states apart (16 colours, NO_COLOR)."""
+    text = Text()
+    for run in reversed(runs[:RECENT]):
+        glyph, style = state_style(run.state)
+        text.append(glyph, style=style)
+    return text
+
+
+def inbox_rows(inbox: Inbox, now: datetime, tz: tzinfo | None) -> list[tuple[str, tuple]]:
+    rows: list[tuple[str, tuple]] = []
+    for failed in inbox.failed:
+        r, ti = failed.run, failed.first_failed
+        rows.append((f"failed {r.dag_id} {r.run_id}", (
+            state_text(r.state),
+            safe_text(r.dag_id, newline=" "),
+            safe_text(ti_label(ti), newline=" ") if ti is not None else Text("—", style="dim"),
+            Text(duration(elapsed(r.start_date, r.end_date, r.duration, now))),
+            Text(short_time(r.start_date, now, tz)),
+            safe_text(r.run_id, newline=" "),
+        )))
+    for r in inbox.active:
+        rows.append((f"active {r.dag_id} {r.run_id}", (
+            state_text(r.state),
+            safe_text(r.dag_id, newline=" "),
+            Text(""),
+            Text(duration(elapsed(r.start_date, r.end_date, r.duration, now))),
+            Text(short_time(r.start_date, now, tz)),
+            safe_text(r.run_id, newline=" "),
+        )))
+    return rows
+
+
 def run_row(r: DagRun, now: datetime, tz: tzinfo | None) -> tuple:
     return (
         state_text(r.state),
@@ -74,37 +135,69 @@ def run_row(r: DagRun, now: datetime, tz: tzinfo | None) -> tuple:
     )
 
 
+def task_cell(task_id: str) -> Text:
+    """``group.inner.task``: the task groups dimmed, the task bright (the structure shows, and
+    rows of one group do not look alike)."""
+    text = safe_text(task_id, newline=" ")
+    cut = text.plain.rfind(".")
+    if cut > 0:
+        text.stylize("dim", 0, cut + 1)
+    return text
+
+
+def sort_tis(tis: Sequence[TaskInstance], now: datetime) -> list[TaskInstance]:
+    """By when each task first started (not started: last), a task's mapped instances together
+    and by map index."""
+    first: dict[str, datetime | None] = {}
+    for t in tis:
+        seen = first.get(t.task_id)
+        if t.task_id not in first or (t.start_date is not None and (
+                seen is None or t.start_date < seen)):
+            first[t.task_id] = t.start_date
+    return sorted(tis, key=lambda t: (first[t.task_id] is None, first[t.task_id] or now,
+                                      t.task_id, t.map_index))
+
+
 def ti_row(t: TaskInstance, now: datetime) -> tuple:
+    name = t.task_display_name
     return (
-        safe_text(t.task_id, newline=" "),
+        task_cell(t.task_id),
         Text("" if t.map_index < 0 else str(t.map_index)),
         state_text(t.state),
         Text(str(t.try_number or 0)),
         Text(duration(elapsed(t.start_date, t.end_date, t.duration, now))),
         safe_text(t.operator or "", newline=" "),
+        safe_text(name if name and name != t.task_id else "", max_len=120, newline=" "),
     )
 
 
 class DagRows:
     """The DAG table's rows, built again only for DAGs whose data (or the local day) changed:
-    with 1,000 DAGs, sanitizing every cell on every poll was most of the idle CPU."""
+    with 1,000 DAGs, sanitizing every cell on every poll was most of the idle CPU. With
+    `recent`, each row ends with the DAG's recent-runs strip."""
 
-    def __init__(self) -> None:
-        self._cache: dict[str, tuple[Dag, DagRun | None, date, tuple]] = {}
+    def __init__(self, recent: bool = False) -> None:
+        self._recent = recent
+        self._cache: dict[str, tuple[Dag, DagRun | None, date, Sequence[DagRun], tuple]] = {}
 
     def rows(self, dags: dict[str, Dag], latest: dict[str, DagRun], now: datetime,
-             tz: tzinfo | None) -> list[tuple[str, tuple]]:
+             tz: tzinfo | None, recent: Mapping[str, Sequence[DagRun]] | None = None,
+             ) -> list[tuple[str, tuple]]:
         day = now.astimezone(tz).date()
         old, cache = self._cache, {}
         rows = []
         for dag in sorted(dags.values(), key=lambda d: d.dag_id):
             run = latest.get(dag.dag_id)
+            mine = (recent or {}).get(dag.dag_id, ()) if self._recent else ()
             hit = old.get(dag.dag_id)
-            if hit is not None and hit[0] == dag and hit[1] == run and hit[2] == day:
-                row = hit[3]
+            if hit is not None and hit[0] == dag and hit[1] == run and hit[2] == day and \
+                    hit[3] == mine:
+                row = hit[4]
             else:
                 row = dag_row(dag, run, now, tz)
-            cache[dag.dag_id] = (dag, run, day, row)
+                if self._recent:  # (the strip right after the last run's state)
+                    row = (*row[:2], recent_strip(mine), *row[2:])
+            cache[dag.dag_id] = (dag, run, day, mine, row)
             rows.append((dag.dag_id, row))
         self._cache = cache
         return rows

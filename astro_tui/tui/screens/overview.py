@@ -1,0 +1,259 @@
+"""The overview, the landing screen: the deployment at a glance, without a keypress.
+
+A health strip (components with their heartbeat age, import errors), the failure inbox (runs
+that failed in the last 24 h with their first failed task, then running and queued runs), and
+every DAG with its recent runs. Enter opens the drill-down (the main screen) on the row under
+the cursor: a failed run opens on its first failed task's log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Input
+
+from astro_tui.airflow.models import Dag, DagImportError, DagRun, Health
+from astro_tui.present.labels import ti_label
+from astro_tui.tui.actions import bindings
+from astro_tui.tui.context import UiContext
+from astro_tui.tui.messages import (
+    DagsUpdated,
+    HealthUpdated,
+    ImportErrorsUpdated,
+    InboxUpdated,
+    WatchConnected,
+    WatchFailed,
+    poster,
+)
+from astro_tui.tui.screens.import_errors import ImportErrorsScreen
+from astro_tui.tui.status import status_text
+from astro_tui.tui.widgets.footer import Footer
+from astro_tui.tui.widgets.health import HealthStrip
+from astro_tui.tui.widgets.keyed_table import KeyedTable
+from astro_tui.tui.widgets.pane import Pane
+from astro_tui.tui.widgets.rows import INBOX_COLUMNS, OVERVIEW_DAG_COLUMNS, DagRows, inbox_rows
+from astro_tui.tui.widgets.status_bar import StatusBar
+from astro_tui.watch.events import DagList, HealthOf, ImportErrorsOf, InboxOf
+from astro_tui.watch.feed import Subscription
+from astro_tui.watch.inbox import Inbox
+from astro_tui.watch.watcher import Watcher
+
+PANES = ("inbox", "dags")
+#: (dag_id, run_id, task key or None): what Enter opens in the drill-down
+Drill = Callable[[str, str | None, str | None], None]
+
+
+class OverviewScreen(Screen[Any]):
+    BINDINGS = bindings("overview")
+
+    def __init__(self, watcher: Watcher, ctx: UiContext, drill: Drill) -> None:
+        super().__init__()
+        self.watcher = watcher
+        self.ctx = ctx
+        self._drill = drill
+        self._dag_rows = DagRows(recent=True)
+        self.dags: dict[str, Dag] = {}
+        self.latest: dict[str, DagRun] = {}
+        self.recent: dict[str, list[DagRun]] = {}
+        self.inbox: Inbox | None = None
+        self.health: Health | None = None
+        self.health_read_at: datetime | None = None
+        self.import_errors: list[DagImportError] = []
+        #: inbox row key -> (dag_id, run_id, first failed task's key)
+        self._targets: dict[str, tuple[str, str, str | None]] = {}
+        self._subs: list[Subscription] = []
+        self.active = "dags"
+
+    # -- the palette (DagBrowser) ------------------------------------------------------------
+
+    def dag_names(self) -> dict[str, str]:
+        return {d.dag_id: d.display_name for d in self.dags.values()}
+
+    def goto_dag(self, dag_id: str) -> None:
+        self._drill(dag_id, None, None)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        self.health_strip = HealthStrip(id="health")
+        self.inbox_table = KeyedTable(INBOX_COLUMNS, fit=True, id="inbox-table")
+        self.dag_table = KeyedTable(OVERVIEW_DAG_COLUMNS, fit=True, id="overview-dag-table")
+        self.panes = {
+            "inbox": Pane("Inbox", self.inbox_table, id="inbox"),
+            "dags": Pane("DAGs", self.dag_table, id="overview-dags"),
+        }
+        yield self.health_strip
+        yield self.panes["inbox"]
+        yield self.panes["dags"]
+        self.status = StatusBar(id="status")
+        yield self.status
+        yield Footer()
+
+    def on_mount(self) -> None:
+        post = poster(self)
+        self._unlisten = self.watcher.listen(post)
+        window = self.watcher.settings.inbox_window_seconds
+        self._subs = [self.watcher.subscribe(topic, post) for topic in (
+            DagList(), HealthOf(), ImportErrorsOf(), InboxOf(window))]
+        self.dag_table.focus()
+        self.set_interval(1.0, self._tick, name="status")
+        self.update_status()
+
+    def on_unmount(self) -> None:
+        self._unlisten()
+        for sub in self._subs:
+            sub.close()
+
+    def on_screen_suspend(self) -> None:
+        for sub in self._subs:  # the drill-down is on top: nobody looks at these
+            sub.pause()
+
+    def on_screen_resume(self) -> None:
+        for sub in self._subs:
+            sub.resume()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for name, pane in self.panes.items():
+            if event.widget in (pane.body, pane.filter_input):
+                self.active = name
+                pane.add_class("active")
+            else:
+                pane.remove_class("active")
+        self.update_status()
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def action_next_pane(self) -> None:
+        self._focus(PANES[(PANES.index(self.active) + 1) % len(PANES)])
+
+    def action_prev_pane(self) -> None:
+        self._focus(PANES[(PANES.index(self.active) - 1) % len(PANES)])
+
+    def _focus(self, pane: str) -> None:
+        self.active = pane
+        self.panes[pane].body.focus()
+
+    def action_back(self) -> None:
+        pane = self.panes[self.active]
+        if pane.filtering:
+            pane.close_filter(clear=True)
+            self._apply_filter(self.active, "")
+
+    def action_filter(self) -> None:
+        self.panes[self.active].open_filter()
+
+    def action_refresh(self) -> None:
+        self.watcher.refresh()
+
+    def action_import_errors(self) -> None:
+        self.app.push_screen(ImportErrorsScreen(self.health, self.health_read_at,
+                                                self.import_errors, self.dags))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        for name, pane in self.panes.items():
+            if event.input is pane.filter_input:
+                self._apply_filter(name, event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        for pane in self.panes.values():
+            if event.input is pane.filter_input:
+                pane.close_filter(clear=False)
+
+    def _apply_filter(self, pane: str, text: str) -> None:
+        body = self.panes[pane].body
+        if isinstance(body, KeyedTable):
+            body.set_filter(text)
+            self._retitle()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter: the drill-down on the row's DAG (and run, and first failed task)."""
+        key = event.row_key.value
+        if key is None:
+            return
+        if event.data_table is self.inbox_table and key in self._targets:
+            self._drill(*self._targets[key])
+        elif event.data_table is self.dag_table:
+            self._drill(key, None, None)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.dag_table:
+            key = self.dag_table.cursor_key
+            cut = key is not None and self.dag_table.is_cut(key, "dag_id")
+            self.panes["dags"].set_context(key if cut and key else "", self.panes["dags"].count)
+
+    # -- events from the Watcher ---------------------------------------------------------------
+
+    @on(WatchConnected)
+    @on(WatchFailed)
+    def _status_changed(self) -> None:
+        self.update_status()
+
+    @on(DagsUpdated)
+    def _dags_updated(self, message: DagsUpdated) -> None:
+        event = message.event
+        self.dags, self.latest = dict(event.dags), dict(event.latest)
+        self.recent = {k: list(v) for k, v in event.recent.items()}
+        self.dag_table.sync(self._dag_rows.rows(self.dags, self.latest, self.ctx.now(),
+                                                self.ctx.tz, self.recent))
+        self._retitle()
+        self.update_status()
+
+    @on(HealthUpdated)
+    def _health_updated(self, message: HealthUpdated) -> None:
+        self.health = message.event.health
+        self.health_read_at = message.event.read_at
+        self._repaint_health()
+
+    @on(ImportErrorsUpdated)
+    def _import_errors_updated(self, message: ImportErrorsUpdated) -> None:
+        self.import_errors = list(message.event.errors)
+        self._repaint_health()
+
+    @on(InboxUpdated)
+    def _inbox_updated(self, message: InboxUpdated) -> None:
+        self.inbox = message.event.inbox
+        self._repaint_inbox()
+
+    def _repaint_inbox(self) -> None:
+        inbox = self.inbox
+        if inbox is None:
+            return
+        rows = inbox_rows(inbox, self.ctx.now(), self.ctx.tz)
+        self._targets = {}
+        for failed in inbox.failed:
+            run, ti = failed.run, failed.first_failed
+            self._targets[f"failed {run.dag_id} {run.run_id}"] = (
+                run.dag_id, run.run_id, ti_label(ti) if ti is not None else None)
+        for run in inbox.active:
+            self._targets[f"active {run.dag_id} {run.run_id}"] = (run.dag_id, run.run_id, None)
+        self.inbox_table.sync(rows)
+        self._retitle()
+
+    def _repaint_health(self) -> None:
+        self.health_strip.show(self.health, self.import_errors, self.health_read_at)
+
+    def _retitle(self) -> None:
+        dags = self.panes["dags"]
+        shown, total = self.dag_table.row_count, self.dag_table.total_rows
+        dags.set_context(dags.context, f"{shown}/{total}" if shown != total else str(total))
+        inbox = self.inbox
+        if inbox is not None:
+            hours = round(self.watcher.settings.inbox_window_seconds / 3600)
+            self.panes["inbox"].set_context(
+                f"{inbox.failed_total} failed in {hours} h · {inbox.active_total} running or "
+                "queued")
+
+    def _tick(self) -> None:
+        """Once a second: heartbeat ages and running durations move on; the status line."""
+        self._repaint_health()
+        if self.inbox is not None and self.inbox.active:
+            self._repaint_inbox()
+        self.update_status()
+
+    def update_status(self) -> None:
+        self.status.show(status_text(self.ctx, self.watcher, "dags"))

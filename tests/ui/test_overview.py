@@ -1,0 +1,90 @@
+"""The overview (landing screen) against the recorded fake deployment: health, the failure
+inbox, every DAG with its recent runs, and Enter into the drill-down."""
+
+from __future__ import annotations
+
+from tests.conftest import wait_for
+from tests.ui.fake import FakeDeployment, make_app
+
+FAIL_RUN = "manual__2026-11-25T10:06:45.688918+00:00"  # example_fail: failed, "boom" failed
+LONG_RUN = "manual__2026-11-25T10:06:45.775837+00:00"  # example_long: running
+
+
+def overview_app(fake: FakeDeployment):
+    return make_app(fake, landing="overview")
+
+
+async def shown(pilot, app) -> None:
+    ov = app.overview
+    await wait_for(pilot, lambda: ov.dag_table.row_count == 9 and ov.inbox_table.row_count == 2
+                   and ov.health is not None, what="the DAGs, the inbox and the health")
+
+
+async def test_the_overview_shows_health_inbox_and_dags_without_a_keypress():
+    fake = FakeDeployment()
+    fake.import_errors.append({"import_error_id": 1, "timestamp": "2026-11-25T10:08:00Z",
+                               "filename": "/dags/broken.py", "bundle_name": "dags-folder",
+                               "stack_trace": "SyntaxError: invalid syntax"})
+    app = overview_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot, app)
+        ov = app.overview
+        assert app.screen is ov
+        await wait_for(pilot, lambda: "1 import error" in ov.health_strip.plain,
+                       what="the import error count")
+        assert "● scheduler" in ov.health_strip.plain
+        failed, active = ov.inbox_table.keys
+        assert failed == f"failed example_fail {FAIL_RUN}"
+        assert active == f"active example_long {LONG_RUN}"
+        row = ov.inbox_table.cells(failed)
+        assert row[0].plain == "✖ failed" and row[2].plain == "boom"
+        assert {"dag_id", "last", "paused", "recent"} <= set(ov.dag_table.shown_columns)
+        # the strip: example_params has two runs, both successes (oldest left)
+        assert ov.dag_table.cells("example_params")[2].plain == "●●"
+        assert ov.panes["inbox"].context.startswith("1 failed in 24 h · 1 running")
+
+
+async def test_enter_on_a_failed_run_opens_its_first_failed_task_log():
+    fake = FakeDeployment()
+    app = overview_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot, app)
+        app.overview.inbox_table.focus()
+        await pilot.press("enter")
+        main = app.main
+        await wait_for(pilot, lambda: app.screen is main, what="the drill-down")
+        await wait_for(pilot, lambda: main.selection.task_key == "boom" and main.active == "log",
+                       timeout=10, what="the failed task's log")
+        assert (main.selection.dag_id, main.selection.run_id) == ("example_fail", FAIL_RUN)
+        await wait_for(pilot, lambda: main.log_view.lines, what="log lines")
+        # Esc goes back up to the overview, pane by pane
+        for _ in range(4):
+            await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.overview, what="the overview again")
+
+
+async def test_enter_on_a_dag_opens_it_and_o_comes_back():
+    fake = FakeDeployment()
+    app = overview_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot, app)
+        app.overview.dag_table.select_key("example_params")
+        app.overview.dag_table.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is app.main
+                       and app.main.selection.dag_id == "example_params", what="the DAG opened")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: app.screen is app.overview, what="the overview")
+
+
+async def test_the_hidden_drill_down_polls_nothing():
+    fake = FakeDeployment()
+    app = overview_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot, app)
+        # the drill-down under the overview selected its first DAG, but reads no runs or tasks
+        await wait_for(pilot, lambda: app.main.selection.dag_id is not None, what="a selection")
+        paused = app.watcher.state("runs")
+        assert paused is None or paused.paused
+        tasks = app.watcher.state("tasks")
+        assert tasks is None or tasks.paused
