@@ -60,9 +60,12 @@ class AstroTuiApp(App):
         self.install_screen(MainScreen(self.watcher, ctx), name="main")
         await self.push_screen("main")
         if self.landing == "overview":
+            # The two screens take turns (switch_screen), never one over the other: Textual
+            # treats the screen under the top one as visible and paints its every layout
+            # change over the top one (a full repaint per DAG list read, measured).
             self.install_screen(OverviewScreen(self.watcher, ctx, self.drill), name="overview")
             self.main.set_covered(True)
-            await self.push_screen("overview")
+            await self.switch_screen("overview")
 
     @property
     def main(self) -> MainScreen:
@@ -79,7 +82,7 @@ class AstroTuiApp(App):
     def drill(self, dag_id: str, run_id: str | None, task_key: str | None) -> None:
         """From the overview: the drill-down on a DAG, or on a run and its task's log."""
         if isinstance(self.screen, OverviewScreen):
-            self.pop_screen()
+            self.switch_screen("main")
         self.main.set_covered(False)
         if run_id is None:
             self.main.goto_dag(dag_id)
@@ -88,9 +91,9 @@ class AstroTuiApp(App):
             self.main.show_task(dag_id, run_id, task_key)
 
     def action_overview(self) -> None:
-        if self.is_screen_installed("overview") and not isinstance(self.screen, OverviewScreen):
+        if self.is_screen_installed("overview") and isinstance(self.screen, MainScreen):
             self.main.set_covered(True)
-            self.push_screen("overview")
+            self.switch_screen("overview")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

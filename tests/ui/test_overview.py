@@ -82,9 +82,18 @@ async def test_the_hidden_drill_down_polls_nothing():
     app = overview_app(fake)
     async with app.run_test(size=(120, 40)) as pilot:
         await shown(pilot, app)
-        # the drill-down under the overview selected its first DAG, but reads no runs or tasks
-        await wait_for(pilot, lambda: app.main.selection.dag_id is not None, what="a selection")
-        paused = app.watcher.state("runs")
-        assert paused is None or paused.paused
-        tasks = app.watcher.state("tasks")
-        assert tasks is None or tasks.paused
+        # the drill-down is not shown: it reads no runs, tasks or logs (and paints nothing)
+        for kind in ("runs", "tasks", "log"):
+            state = app.watcher.state(kind)
+            assert state is None or state.paused, kind
+        assert app.main.selection.dag_id is None
+        app.overview.dag_table.select_key("example_params")
+        app.overview.dag_table.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.run_table.row_count == 2, what="its runs read")
+        # and back on the overview, the drill-down's polls stop
+        await pilot.press("o")
+        await wait_for(pilot, lambda: app.screen is app.overview, what="the overview")
+        for kind in ("runs", "tasks", "log"):
+            state = app.watcher.state(kind)
+            assert state is None or state.paused, kind

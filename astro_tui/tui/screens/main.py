@@ -43,7 +43,7 @@ from astro_tui.tui.widgets.rows import (
 )
 from astro_tui.tui.widgets.status_bar import StatusBar
 from astro_tui.tui.writes import ActionCommands, Target, WriteActions
-from astro_tui.watch.events import DagList, RunsOf
+from astro_tui.watch.events import DagList, DagsChanged, RunsOf
 from astro_tui.watch.watcher import Watcher
 
 PANES = ("dags", "runs", "tasks", "log")
@@ -65,6 +65,7 @@ class MainScreen(Screen[Any]):
         self.active = "dags"
         self.compact = False
         self.suspended = False
+        self._pending_dags: DagsChanged | None = None
 
     # -- what is shown (the palette) ----------------------------------------------------------
 
@@ -137,6 +138,11 @@ class MainScreen(Screen[Any]):
         screen leaves the panes in sight: they go on polling.)"""
         self.suspended = covered
         self._sync_visibility()
+        if not covered:
+            pending, self._pending_dags = self._pending_dags, None
+            if pending is not None:
+                self._show_dags(pending)
+            self.update_status()
 
     def _sync_visibility(self) -> None:
         """Hidden panes do not poll."""
@@ -344,9 +350,17 @@ class MainScreen(Screen[Any]):
 
     @on(DagsUpdated)
     def _dags_updated(self, message: DagsUpdated) -> None:
+        if self.suspended:
+            # Covered by the overview: kept for later. (Textual paints a covered screen's
+            # layout changes over the screen on top: a full repaint on every DAG list read.)
+            self._pending_dags = message.event
+            return
+        self._show_dags(message.event)
+
+    def _show_dags(self, event: DagsChanged) -> None:
         self.panes["dags"].remove_class("stale")
-        self.selection.dags = dict(message.event.dags)
-        self.selection.latest = dict(message.event.latest)
+        self.selection.dags = dict(event.dags)
+        self.selection.latest = dict(event.latest)
         self.dag_table.sync(self._dag_rows.rows(self.selection.dags, self.selection.latest,
                                                 self.ctx.now(), self.ctx.tz))
         if self.selection.dag_id is None:
@@ -396,4 +410,5 @@ class MainScreen(Screen[Any]):
             self.panes[name].set_context(self.panes[name].context, count)
 
     def update_status(self) -> None:
-        self.status.show(status_text(self.ctx, self.watcher, self.active))
+        if not self.suspended:  # (covered: see _dags_updated)
+            self.status.show(status_text(self.ctx, self.watcher, self.active))

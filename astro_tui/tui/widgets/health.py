@@ -19,8 +19,9 @@ from astro_tui.present.times import duration
 from astro_tui.text import clean
 from astro_tui.watch.inbox import ComponentStatus, judge_health
 
-#: a heartbeat older than this (at the time of the read) is shown with its age
-LATE_HEARTBEAT = 10.0
+#: a heartbeat older than this (at the time of the read) is shown with its age: a busy
+#: scheduler's heartbeat is often 10 s old; Airflow calls it unhealthy after 30 s
+LATE_HEARTBEAT = 20.0
 
 
 def component_text(comp: ComponentStatus) -> Text:
@@ -75,4 +76,4 @@ class HealthStrip(Static):
         if sig != self._sig:
             self._sig = sig
             self.plain = text.plain
-            self.update(text)
+            self.update(text, layout=False)  # one line, always: repaint it alone

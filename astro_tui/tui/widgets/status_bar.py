@@ -29,4 +29,4 @@ class StatusBar(Static):
         sig = (text.plain, tuple(text.spans), str(text.style))
         if sig != self._last:
             self._last = sig
-            self.update(text)
+            self.update(text, layout=False)  # one line, always: repaint it alone
