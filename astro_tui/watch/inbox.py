@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 from astro_tui.airflow.client import AirflowClient
 from astro_tui.airflow.errors import ApiError
-from astro_tui.airflow.models import DagRun, Health, TaskInstance, parse_datetime
+from astro_tui.airflow.models import DagRun, Health, HitlDetail, TaskInstance, parse_datetime
 from astro_tui.present.errors import error_message
 
 __all__ = [
@@ -101,6 +101,10 @@ class Inbox:
     active: tuple[DagRun, ...]
     active_total: int
     tasks_complete: bool = True
+    #: human-in-the-loop requests waiting for a person (Airflow 3.1+; asked for with
+    #: ``awaiting=True``), oldest first
+    awaiting: tuple[HitlDetail, ...] = ()
+    awaiting_total: int = 0
 
 
 def first_failed(tis: Iterable[TaskInstance]) -> TaskInstance | None:
@@ -140,10 +144,13 @@ async def _failed_tasks(
 
 
 async def read_failures(
-    client: AirflowClient, since: datetime, limit: int = DEFAULT_LIMIT
+    client: AirflowClient, since: datetime, limit: int = DEFAULT_LIMIT, *,
+    awaiting: bool = False,
 ) -> Inbox:
     """The failure inbox: at most ``limit`` failed runs and ``limit`` running or queued runs,
-    each failed run with its first failed task. 2 or 3 requests (see the module's doc)."""
+    each failed run with its first failed task. 2 or 3 requests (see the module's doc).
+    ``awaiting``: also the requests waiting for a person (one more request, on Airflow 3.1+
+    only)."""
     limit = max(1, limit)
     failed, failed_total = await client.list_runs_batch(
         None, states=["failed"], limit=limit, end_date_gte=since,
@@ -154,7 +161,14 @@ async def read_failures(
     rows = tuple(
         FailedRun(run, first_failed(tasks.get((run.dag_id, run.run_id), ()))) for run in failed
     )
-    return Inbox(since, rows, failed_total, tuple(active), active_total, complete)
+    waiting: list[HitlDetail] = []
+    waiting_total = 0
+    if awaiting and client.has_hitl:
+        waiting, waiting_total = await client.list_hitl(pending=True, limit=limit)
+        never = datetime.max.replace(tzinfo=timezone.utc)
+        waiting.sort(key=lambda h: h.created_at or never)
+    return Inbox(since, rows, failed_total, tuple(active), active_total, complete,
+                 tuple(waiting), waiting_total)
 
 
 # -- health ---------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ class InboxFeed(Feed):
 
     async def _fetch(self, client: AirflowClient) -> Inbox:
         since = self.hub.now() - timedelta(seconds=self.topic.window)
-        return await read_failures(client, since, self.hub.settings.inbox_limit)
+        return await read_failures(client, since, self.hub.settings.inbox_limit, awaiting=True)
 
     def got(self, data: Any) -> None:
         assert isinstance(data, Inbox)
@@ -110,5 +110,6 @@ class InboxFeed(Feed):
 
 
 def _same_rows(a: Inbox, b: Inbox) -> bool:
-    return (a.failed, a.failed_total, a.active, a.active_total, a.tasks_complete) == (
-        b.failed, b.failed_total, b.active, b.active_total, b.tasks_complete)
+    return (a.failed, a.failed_total, a.active, a.active_total, a.tasks_complete, a.awaiting,
+            a.awaiting_total) == (b.failed, b.failed_total, b.active, b.active_total,
+                                  b.tasks_complete, b.awaiting, b.awaiting_total)

@@ -14,7 +14,7 @@ class Settings:
     health_seconds: float = 15.0  # the components' health (cheap, unauthenticated)
     import_errors_seconds: float = 60.0  # DAG files that fail to import
     #: the failure inbox, re-read at once when the changes poll sees a run fail, start or end
-    inbox_seconds: float = 60.0
+    inbox_seconds: float = 30.0
     inbox_window_seconds: float = 24 * 3600.0  # failures of the last 24 h
     inbox_limit: int = 25  # rows of each kind (failed, running or queued)
     runs_limit: int = 25  # runs shown for the selected DAG

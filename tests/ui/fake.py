@@ -70,6 +70,10 @@ class FakeDeployment:
                               "latest_dag_processor_heartbeat": "2026-11-25T10:08:56.900000+00:00"},
         }
         self.import_errors: list[dict[str, Any]] = []
+        # Human-in-the-loop requests (HITLDetail of the 3.3.2 spec; see hitl_request) and the
+        # answers PATCHed to them
+        self.hitl: list[dict[str, Any]] = []
+        self.answers: list[dict[str, Any]] = []
 
     # -- state changes for tests ---------------------------------------------------------------
 
@@ -129,6 +133,9 @@ class FakeDeployment:
             return _json(200, self.health)
         if rest == ["importErrors"]:
             return self._page(self.import_errors, "import_errors", params)
+        if rest == ["dags", "~", "dagRuns", "~", "hitlDetails"]:
+            pending = [h for h in self.hitl if not h["response_received"]]
+            return self._page(pending, "hitl_details", params)
         if rest == ["dags"]:
             return self._page(self.dags, "dags", params)
         if len(rest) == 3 and rest[0] == "dags" and rest[2] == "details":
@@ -212,6 +219,8 @@ class FakeDeployment:
             run = self.run(rest[1], rest[3])
             self.set_run_state(rest[1], rest[3], body["state"])
             return _json(200, run)
+        if method == "PATCH" and rest[-1:] == ["hitlDetails"]:
+            return self._answer(rest[1], rest[3], rest[5], int(rest[6]), body)
         if method == "PATCH" and len(rest) >= 6 and rest[4] == "taskInstances":
             map_index = int(params.get("map_index", -1))
             for ti in self.tis.get(f"{rest[1]} {rest[3]}", []):
@@ -220,6 +229,43 @@ class FakeDeployment:
                     return _json(200, {"task_instances": [ti], "total_entries": 1})
             return _json(404, {"detail": "TaskInstance not found"})
         return _json(404, {"detail": "Not Found"})
+
+    def hitl_request(self, dag_id: str, run_id: str, task_id: str, subject: str,
+                     options: list[str], params: dict[str, Any] | None = None) -> dict:
+        """A pending request (HITLDetail, Airflow 3.3.2 spec), its task awaiting input."""
+        ti = {**self.tis[next(iter(self.tis))][0], "dag_id": dag_id, "dag_run_id": run_id,
+              "task_id": task_id, "map_index": -1, "state": "awaiting_input", "end_date": None,
+              "operator": "HITLOperator"}
+        request = {
+            "task_instance": ti, "options": options, "subject": subject,
+            "body": "Please look at the numbers first.", "defaults": None, "multiple": False,
+            "params": {name: {"value": value, "description": None, "schema": {}}
+                       for name, value in (params or {}).items()},
+            "assigned_users": [], "created_at": "2026-11-25T10:08:00Z",
+            "responded_by_user": None, "responded_at": None, "chosen_options": None,
+            "params_input": {}, "response_received": False,
+        }
+        self.hitl.append(request)
+        return request
+
+    def _answer(self, dag_id: str, run_id: str, task_id: str, map_index: int,
+                body: dict) -> httpx.Response:
+        for h in self.hitl:
+            ti = h["task_instance"]
+            if (ti["dag_id"], ti["dag_run_id"], ti["task_id"], ti["map_index"]) == (
+                    dag_id, run_id, task_id, map_index):
+                if h["response_received"]:
+                    return _json(409, {"detail": "Human-in-the-loop detail has already been "
+                                                 "updated"})
+                h.update(response_received=True, chosen_options=body["chosen_options"],
+                         params_input=body.get("params_input") or {},
+                         responded_at="2026-11-25T10:09:00Z")
+                self.answers.append({"key": (dag_id, run_id, task_id, map_index), **body})
+                return _json(200, {"responded_by": {"id": "1", "name": "admin"},
+                                   "responded_at": h["responded_at"],
+                                   "chosen_options": body["chosen_options"],
+                                   "params_input": h["params_input"]})
+        return _json(404, {"detail": "not found"})
 
     def _pause(self, dag_id: str, paused: bool) -> httpx.Response:
         dag = next(d for d in self.dags if d["dag_id"] == dag_id)

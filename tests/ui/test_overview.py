@@ -97,3 +97,78 @@ async def test_the_hidden_drill_down_polls_nothing():
         for kind in ("runs", "tasks", "log"):
             state = app.watcher.state(kind)
             assert state is None or state.paused, kind
+
+
+async def test_a_request_waiting_for_a_person_is_answered_from_the_inbox():
+    fake = FakeDeployment()
+    fake.hitl_request("example_long", LONG_RUN, "approve", "Ship the [bold]report[/bold]?",
+                      ["Approve", "Reject"], params={"note": ""})
+    app = overview_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ov = app.overview
+        await wait_for(pilot, lambda: ov.inbox_table.row_count == 3, what="the request listed")
+        key = f"awaiting example_long {LONG_RUN} approve -1"
+        assert ov.inbox_table.keys[1] == key  # after the failures, before the running runs
+        row = ov.inbox_table.cells(key)
+        assert row[0].plain == "✎ awaiting_input"
+        assert row[2].plain == "approve · Ship the [bold]report[/bold]?"  # markup shown as text
+        assert "1 awaiting input" in ov.panes["inbox"].context
+        ov.inbox_table.focus()
+        ov.inbox_table.select_key(key)
+        await pilot.press("enter")
+        from astro_tui.tui.screens.hitl import HitlScreen
+        await wait_for(pilot, lambda: isinstance(app.screen, HitlScreen), what="the request")
+        await pilot.press("ctrl+s")  # nothing chosen: a one-line problem, nothing sent
+        await wait_for(pilot, lambda: "choose an option" in str(app.screen.problem.render()),
+                       what="the problem")
+        assert fake.answers == []
+        await pilot.press("down", "space")  # Reject
+        params = app.screen.params
+        params.text = '{"note": "numbers look off"}'
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: fake.answers, what="the answer sent")
+        assert fake.answers == [{"key": ("example_long", LONG_RUN, "approve", -1),
+                                 "chosen_options": ["Reject"],
+                                 "params_input": {"note": "numbers look off"}}]
+        await wait_for(pilot, lambda: app.screen is ov, what="the modal closed")
+        await wait_for(pilot, lambda: ov.inbox_table.row_count == 2, what="the request gone")
+
+
+async def test_an_answer_the_server_refuses_keeps_what_was_chosen():
+    fake = FakeDeployment()
+    request = fake.hitl_request("example_long", LONG_RUN, "approve", "Ship it?", ["Approve"])
+    app = make_app(fake, landing="overview")
+    async with app.run_test(size=(120, 40)) as pilot:
+        ov = app.overview
+        await wait_for(pilot, lambda: ov.inbox_table.row_count == 3, what="the request listed")
+        ov.inbox_table.focus()
+        ov.inbox_table.select_key(f"awaiting example_long {LONG_RUN} approve -1")
+        await pilot.press("enter")
+        from astro_tui.tui.screens.hitl import HitlScreen
+        await wait_for(pilot, lambda: isinstance(app.screen, HitlScreen), what="the request")
+        request["response_received"] = True  # someone else answered meanwhile
+        await pilot.press("space", "ctrl+s")
+        await wait_for(pilot, lambda: "not sent" in str(app.screen.problem.render()),
+                       what="the refusal")
+        assert "already" in str(app.screen.problem.render())
+        assert list(app.screen.options.selected) == ["Approve"]
+        assert fake.answers == [] and sum(
+            1 for r in fake.requests if r.method == "PATCH") == 1, "sent once, never retried"
+
+
+async def test_read_only_mode_does_not_answer():
+    fake = FakeDeployment()
+    fake.hitl_request("example_long", LONG_RUN, "approve", "Ship it?", ["Approve"])
+    app = make_app(fake, landing="overview", read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ov = app.overview
+        await wait_for(pilot, lambda: ov.inbox_table.row_count == 3, what="the request listed")
+        ov.inbox_table.focus()
+        ov.inbox_table.select_key(f"awaiting example_long {LONG_RUN} approve -1")
+        await pilot.press("enter")
+        from astro_tui.tui.screens.hitl import HitlScreen
+        await wait_for(pilot, lambda: isinstance(app.screen, HitlScreen), what="the request")
+        await pilot.press("space", "ctrl+s")
+        await wait_for(pilot, lambda: "read-only" in str(app.screen.problem.render()),
+                       what="refused")
+        assert not any(r.method == "PATCH" for r in fake.requests)

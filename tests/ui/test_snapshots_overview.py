@@ -1,5 +1,6 @@
 """Snapshots of the overview at 80x24 and 120x40: a failed run with its first failed task, a
-running run, an import error, and two 50-character DAG ids that differ only at the end.
+request waiting for a person, a running run, an import error, and two 50-character DAG ids that
+differ only at the end.
 
 Regenerate with `scripts/test tests/ui/test_snapshots_overview.py --snapshot-update`.
 """
@@ -20,6 +21,8 @@ def busy_deployment() -> FakeDeployment:
     fake.import_errors.append({"import_error_id": 1, "timestamp": "2026-11-25T10:08:00Z",
                                "filename": "/dags/broken.py", "bundle_name": "dags-folder",
                                "stack_trace": "SyntaxError: invalid syntax"})
+    fake.hitl_request("example_long", "manual__2026-11-25T10:06:45.775837+00:00", "approve",
+                      "Ship the nightly report?", ["Approve", "Reject"])
     for region in ("emea", "apac"):
         fake.dags.append({**fake.dags[0], "dag_id": LONG.format(region),
                           "dag_display_name": LONG.format(region), "tags": []})
@@ -28,7 +31,7 @@ def busy_deployment() -> FakeDeployment:
 
 async def _shown(pilot) -> None:
     ov = pilot.app.overview
-    await wait_for(pilot, lambda: ov.dag_table.row_count == 11 and ov.inbox_table.row_count == 2
+    await wait_for(pilot, lambda: ov.dag_table.row_count == 11 and ov.inbox_table.row_count == 3
                    and "import error" in ov.health_strip.plain, what="the whole overview")
     await wait_for(pilot, lambda: "●" in ov.status.text, what="the status line")
 

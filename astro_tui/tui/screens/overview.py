@@ -17,8 +17,9 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from astro_tui.airflow.models import Dag, DagImportError, DagRun, Health
+from astro_tui.airflow.models import Dag, DagImportError, DagRun, Health, HitlDetail
 from astro_tui.present.labels import ti_label
+from astro_tui.text import escape_markup
 from astro_tui.tui.actions import bindings
 from astro_tui.tui.context import UiContext
 from astro_tui.tui.messages import (
@@ -30,13 +31,20 @@ from astro_tui.tui.messages import (
     WatchFailed,
     poster,
 )
+from astro_tui.tui.screens.hitl import HitlScreen
 from astro_tui.tui.screens.import_errors import ImportErrorsScreen
 from astro_tui.tui.status import status_text
 from astro_tui.tui.widgets.footer import Footer
 from astro_tui.tui.widgets.health import HealthStrip
 from astro_tui.tui.widgets.keyed_table import KeyedTable
 from astro_tui.tui.widgets.pane import Pane
-from astro_tui.tui.widgets.rows import INBOX_COLUMNS, OVERVIEW_DAG_COLUMNS, DagRows, inbox_rows
+from astro_tui.tui.widgets.rows import (
+    INBOX_COLUMNS,
+    OVERVIEW_DAG_COLUMNS,
+    DagRows,
+    awaiting_key,
+    inbox_rows,
+)
 from astro_tui.tui.widgets.status_bar import StatusBar
 from astro_tui.watch.events import DagList, HealthOf, ImportErrorsOf, InboxOf
 from astro_tui.watch.feed import Subscription
@@ -66,6 +74,8 @@ class OverviewScreen(Screen[Any]):
         self.import_errors: list[DagImportError] = []
         #: inbox row key -> (dag_id, run_id, first failed task's key)
         self._targets: dict[str, tuple[str, str, str | None]] = {}
+        #: inbox row key -> the human-in-the-loop request it shows
+        self._requests: dict[str, HitlDetail] = {}
         self._subs: list[Subscription] = []
         self.active = "dags"
 
@@ -175,7 +185,9 @@ class OverviewScreen(Screen[Any]):
         key = event.row_key.value
         if key is None:
             return
-        if event.data_table is self.inbox_table and key in self._targets:
+        if event.data_table is self.inbox_table and key in self._requests:
+            self._answer(self._requests[key])
+        elif event.data_table is self.inbox_table and key in self._targets:
             self._drill(*self._targets[key])
         elif event.data_table is self.dag_table:
             self._drill(key, None, None)
@@ -231,8 +243,20 @@ class OverviewScreen(Screen[Any]):
                 run.dag_id, run.run_id, ti_label(ti) if ti is not None else None)
         for run in inbox.active:
             self._targets[f"active {run.dag_id} {run.run_id}"] = (run.dag_id, run.run_id, None)
+        self._requests = {awaiting_key(h): h for h in inbox.awaiting}
         self.inbox_table.sync(rows)
         self._retitle()
+
+    def _answer(self, request: HitlDetail) -> None:
+        """Enter on a request waiting for a person: answer it in a modal."""
+
+        def done(answered: bool | None) -> None:
+            if answered:
+                self.notify(escape_markup(f"answered: {request.subject or request.key[2]}",
+                                          max_len=120, newline=" "), timeout=4)
+                self.watcher.refresh("inbox")
+
+        self.app.push_screen(HitlScreen(self.watcher.client, request, self.ctx.read_only), done)
 
     def _repaint_health(self) -> None:
         self.health_strip.show(self.health, self.import_errors, self.health_read_at)
@@ -244,9 +268,10 @@ class OverviewScreen(Screen[Any]):
         inbox = self.inbox
         if inbox is not None:
             hours = round(self.watcher.settings.inbox_window_seconds / 3600)
+            waiting = f" · {inbox.awaiting_total} awaiting input" if inbox.awaiting_total else ""
             self.panes["inbox"].set_context(
-                f"{inbox.failed_total} failed in {hours} h · {inbox.active_total} running or "
-                "queued")
+                f"{inbox.failed_total} failed in {hours} h{waiting} · {inbox.active_total} "
+                "running or queued")
 
     def _tick(self) -> None:
         """Once a second: heartbeat ages and running durations move on; the status line."""

@@ -8,7 +8,7 @@ from datetime import date, datetime, tzinfo
 
 from rich.text import Text
 
-from astro_tui.airflow.models import Dag, DagRun, TaskInstance
+from astro_tui.airflow.models import Dag, DagRun, HitlDetail, TaskInstance
 from astro_tui.present.labels import ti_label
 from astro_tui.present.states import state_style
 from astro_tui.present.times import duration, elapsed, short_time
@@ -42,12 +42,13 @@ OVERVIEW_DAG_COLUMNS = [
 ]
 #: the failure inbox: failed runs (with the first failed task), then running and queued ones
 INBOX_COLUMNS = [
-    Column("state", "State", 12),
+    Column("state", "State", 16),
     Column("dag_id", "DAG", flex=True, min_width=16, cut="middle", grow_priority=1.5),
-    Column("task", "First failed task", 30, priority=1, cut="middle"),
+    Column("task", "Task", flex=True, min_width=16, priority=1, cut="middle",
+           grow_priority=2.5),
     Column("duration", "Duration", 9, priority=2),
     Column("start", "Started", 14, priority=3),
-    Column("run_id", "Run", 40, priority=4, cut="middle"),
+    Column("run_id", "Run", flex=True, min_width=20, priority=4, cut="middle"),
 ]
 RUN_COLUMNS = [
     Column("state", "State", 17),
@@ -100,7 +101,15 @@ def recent_strip(runs: Sequence[DagRun]) -> Text:
     return text
 
 
+def awaiting_key(h: HitlDetail) -> str:
+    dag_id, run_id, task_id, map_index = h.key
+    return f"awaiting {dag_id} {run_id} {task_id} {map_index}"
+
+
 def inbox_rows(inbox: Inbox, now: datetime, tz: tzinfo | None) -> list[tuple[str, tuple]]:
+    """Failed runs (latest first) with their first failed task, then requests waiting for a
+    person (oldest first) with the task and the request's subject, then running and queued
+    runs."""
     rows: list[tuple[str, tuple]] = []
     for failed in inbox.failed:
         r, ti = failed.run, failed.first_failed
@@ -111,6 +120,17 @@ def inbox_rows(inbox: Inbox, now: datetime, tz: tzinfo | None) -> list[tuple[str
             Text(duration(elapsed(r.start_date, r.end_date, r.duration, now))),
             Text(short_time(r.start_date, now, tz)),
             safe_text(r.run_id, newline=" "),
+        )))
+    for h in inbox.awaiting:
+        ti = h.task_instance
+        rows.append((awaiting_key(h), (
+            state_text("awaiting_input"),
+            safe_text(ti.dag_id, newline=" "),
+            safe_text(f"{ti_label(ti)} · {h.subject}" if h.subject else ti_label(ti),
+                      newline=" "),
+            Text(duration(elapsed(h.created_at, None, None, now))),
+            Text(short_time(h.created_at, now, tz)),
+            safe_text(ti.run_id, newline=" "),
         )))
     for r in inbox.active:
         rows.append((f"active {r.dag_id} {r.run_id}", (
