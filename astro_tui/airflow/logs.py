@@ -106,6 +106,35 @@ def ui_log_url(
     return f"{root}/dags/{quote_segment(dag_id)}/grid?{urlencode(params)}"
 
 
+def ui_url(root_url: str, major: int, dag_id: str, run_id: str | None = None,
+           task_id: str | None = None, map_index: int = -1) -> str:
+    """The address of a DAG, a run or a task instance in the Airflow web UI.
+
+    Airflow 3: ``/dags/D``, ``/dags/D/runs/R``, ``/dags/D/runs/R/tasks/T[/mapped/I]``.
+    Airflow 2: the grid view, with the run (and the task) selected.
+    """
+    root = root_url.rstrip("/")
+    if major >= 3:
+        parts = ["dags", dag_id]
+        if run_id is not None:
+            parts += ["runs", run_id]
+            if task_id is not None:
+                parts += ["tasks", task_id]
+        path = "/".join(quote_segment(p) for p in parts)
+        if run_id is not None and task_id is not None and map_index >= 0:
+            path += f"/mapped/{map_index}"
+        return f"{root}/{path}"
+    params: dict[str, Any] = {}
+    if run_id is not None:
+        params["dag_run_id"] = run_id
+        if task_id is not None:
+            params["task_id"] = task_id
+            if map_index >= 0:
+                params["map_index"] = map_index
+    query = f"?{urlencode(params)}" if params else ""
+    return f"{root}/dags/{quote_segment(dag_id)}/grid{query}"
+
+
 # -- following a running task ----------------------------------------------------------------
 
 #: states in which a try has not started writing its log yet

@@ -63,6 +63,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("palette", "", "Ctrl+P", "command palette: jump to a DAG by fuzzy name", "Find"),
     # -- Data --------------------------------------------------------------------------------
     Action("refresh", "r", "r", "refresh now", "Data", "main", "Refresh"),
+    Action("copy_link", "y", "y", "copy the Airflow UI URL of the selected DAG, run, task or "
+           "log to your clipboard (OSC 52, works over SSH)", "Data", "main", "Copy URL",
+           show=False),
+    Action("zoom", "Z", "Z", "zoom: the focused pane alone, full screen, and back", "Move",
+           "main", "Zoom", show=False),
     Action("import_errors", "i", "i", "on the overview: health details and import errors",
            "Data", "overview", "Health"),
     # -- Log pane ----------------------------------------------------------------------------
@@ -100,8 +105,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("toggle_all_groups", "z", "", "", "Log pane", "log", "Fold all", show=False,
            readme=False),
     Action("save", "s", "s", "save the whole try to a file", "Log pane", "log", "Save"),
-    Action("copy_url", "y", "y", "copy the Airflow UI log URL (OSC 52)", "Log pane", "log",
-           "Copy URL", show=False),
+    Action("copy_url", "y", "", "", "Log pane", "log", "Copy URL", show=False, readme=False),
     # -- Change (hidden in read-only mode) ---------------------------------------------------
     Action("trigger", "t", "t", "trigger the DAG; on a run: re-run its conf", "Change", "main",
            "Trigger", writes=True, palette="Trigger the selected DAG"),
@@ -134,10 +138,11 @@ GROUP_ORDER = ("Move", "Find", "Data", "Log pane", "Change", "App")
 
 #: order of the main screen's footer: the write actions first, then moving and finding
 _MAIN_ORDER = ("trigger", "pause", "clear", "mark", "next_pane", "prev_pane", "back", "filter",
-               "refresh", "overview")
+               "refresh", "overview", "copy_link", "zoom")
 _APP_ORDER = ("quit", "help")
 #: the overview's keys: the same moves as the main screen's, and its own
-_OVERVIEW_ORDER = ("next_pane", "prev_pane", "back", "filter", "refresh", "import_errors")
+_OVERVIEW_ORDER = ("next_pane", "prev_pane", "back", "filter", "refresh", "import_errors",
+                   "copy_link")
 
 
 def _ordered(ids: tuple[str, ...]) -> list[BindingType]:

@@ -131,3 +131,45 @@ def test_hitl_list_on_airflow_2_is_empty_with_exit_0(airflow2, monkeypatch, tmp_
     with airflow2.http_client(timeout=30) as c:
         errors = c.get(f"{airflow2.api}/importErrors", params={"limit": 100}).json()
     assert not [e for e in errors["import_errors"] if "example_hitl" in e["filename"]]
+
+
+async def test_a_hitl_task_is_answered_from_the_overview_and_proceeds(airflow3, monkeypatch):
+    """The TUI's side: the request shows up in the overview's inbox by itself, Enter opens it,
+    Space picks the first option (Approve), Ctrl+S sends it, and the run finishes."""
+    from astro_tui.config import Profile
+    from astro_tui.session import open_client
+    from astro_tui.tui.app import AstroTuiApp, Settings
+    from astro_tui.tui.screens.hitl import HitlScreen
+    from tests.conftest import wait_for
+
+    monkeypatch.setenv("ASTRO_TUI_TEST_PASSWORD", airflow3.password)
+    profile = Profile(name="it", url=airflow3.url, auth="password", username=airflow3.username,
+                      secret="env:ASTRO_TUI_TEST_PASSWORD")
+    with airflow3.http_client(timeout=30) as c:
+        c.patch(f"{airflow3.api}/dags/{DAG}", json={"is_paused": False}).raise_for_status()
+        r = c.post(f"{airflow3.api}/dags/{DAG}/dagRuns", json={"logical_date": None})
+        r.raise_for_status()
+        run_id = r.json()["dag_run_id"]
+    settings = Settings(dags_seconds=30, runs_seconds=1, tasks_seconds=1, log_seconds=1,
+                        inbox_seconds=2)
+    app = AstroTuiApp(lambda: open_client(profile), profile_name="it", settings=settings,
+                      landing="overview")
+    key = f"awaiting {DAG} {run_id} approve -1"
+    async with app.run_test(size=(120, 40)) as pilot:
+        ov = app.overview
+        await wait_for(pilot, lambda: key in ov.inbox_table.keys, TIMEOUT, "the request listed")
+        ov.inbox_table.focus()
+        ov.inbox_table.select_key(key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HitlScreen), 10, "the request")
+        await pilot.press("space", "ctrl+s")
+        await wait_for(pilot, lambda: app.screen is ov, 30, "the answer sent")
+        await wait_for(pilot, lambda: key not in ov.inbox_table.keys, 30, "the request gone")
+        await wait_for(pilot, lambda: (ov.latest.get(DAG) is not None and ov.latest[DAG].run_id
+                                       == run_id and ov.latest[DAG].state == "success"),
+                       TIMEOUT, "the run to succeed")
+    with airflow3.http_client(timeout=30) as c:
+        details = c.get(f"{airflow3.api}/dags/{DAG}/dagRuns/{run_id}/taskInstances/approve/-1"
+                        "/hitlDetails").json()
+    assert details["chosen_options"] == ["Approve"]
+    assert details["responded_by_user"]["name"] == airflow3.username

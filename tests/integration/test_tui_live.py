@@ -28,7 +28,7 @@ async def test_triggered_run_goes_live_to_success_in_the_run_pane(airflow3, monk
         await wait_for(pilot, lambda: "example_params" in main.selection.dags, 60, "the DAG list")
         main.goto_dag("example_params")
         await wait_for(pilot, lambda: main.selection.dag_id == "example_params", 10, "selection")
-        assert f"Airflow {airflow3.version}" in main.status._last[0]
+        assert f"Airflow {airflow3.version}" in main.status.text
 
         # Trigger from outside the app, as a colleague or a schedule would.
         with airflow3.http_client(timeout=30) as c:

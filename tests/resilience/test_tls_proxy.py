@@ -213,8 +213,7 @@ async def test_the_tui_status_names_the_certificate_problem(tls, token, monkeypa
     async with app.run_test(size=(160, 40)) as pilot:
         shown = ""
         for _ in range(200):
-            last = app.main.status._last
-            shown = last[0] if last else ""
+            shown = app.main.status.text
             if "TLS" in shown:
                 break
             await pilot.pause(0.05)

@@ -391,3 +391,33 @@ async def test_task_groups_and_mapped_instances_are_readable():
         assert whole.plain == deep.format("emea")
         assert any("dim" in str(span.style) and span.end == whole.plain.rfind(".") + 1
                    for span in whole.spans), "the groups are dimmed"
+
+
+async def test_y_copies_the_ui_url_of_the_dag_run_or_task_and_Z_zooms(monkeypatch):
+    fake = FakeDeployment()
+    app = make_app(fake)
+    copied: list[str] = []
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    run = "manual__2026-11-25T10%3A06%3A45.688918%2B00%3A00"
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.main
+        await loaded(pilot, app)
+        main.dag_table.select_key("example_fail")
+        await pilot.press("y")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: main.run_table.row_count == 1, what="its run")
+        await pilot.press("y", "enter")
+        await wait_for(pilot, lambda: main.task_table.row_count == 3, what="its tasks")
+        main.task_table.select_key("boom")
+        await wait_for(pilot, lambda: main.selection.task_key == "boom", what="boom")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: len(copied) == 3, what="three URLs")
+        assert copied == ["http://airflow.test/dags/example_fail",
+                          f"http://airflow.test/dags/example_fail/runs/{run}",
+                          f"http://airflow.test/dags/example_fail/runs/{run}/tasks/boom"]
+        assert not main.compact
+        await pilot.press("Z")
+        await wait_for(pilot, lambda: main.compact, what="zoomed")
+        assert main.panes["tasks"].display and not main.panes["dags"].display
+        await pilot.press("Z")
+        await wait_for(pilot, lambda: not main.compact, what="back")

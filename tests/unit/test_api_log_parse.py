@@ -231,6 +231,20 @@ def test_ui_log_url():
     assert "\x1b" not in hostile and "/../" not in hostile and "[" not in hostile
 
 
+def test_ui_url_of_a_dag_a_run_and_a_task():
+    run = "manual__2026-11-25T10:06:45+00:00"
+    quoted = "manual__2026-11-25T10%3A06%3A45%2B00%3A00"
+    assert logs.ui_url("https://af.example.com/", 3, "etl") == "https://af.example.com/dags/etl"
+    assert logs.ui_url("http://h", 3, "etl", run) == f"http://h/dags/etl/runs/{quoted}"
+    assert logs.ui_url("http://h", 3, "etl", run, "g.t", 4) == (
+        f"http://h/dags/etl/runs/{quoted}/tasks/g.t/mapped/4")
+    assert logs.ui_url("http://h", 2, "etl") == "http://h/dags/etl/grid"
+    assert logs.ui_url("http://h", 2, "etl", run, "load") == (
+        f"http://h/dags/etl/grid?dag_run_id={quoted}&task_id=load")
+    hostile = logs.ui_url("http://h", 3, "d\x1b]0;x\x07", "r/../x", "[t]")
+    assert "\x1b" not in hostile and "/../" not in hostile and "[" not in hostile
+
+
 @pytest.mark.parametrize("size", [1, 3, 7, 64])
 @pytest.mark.parametrize("text", TRICKY + [
     "a\\nb\nc\\\\\nd\\\\\\ne\n" * 20,  # literal backslash-n next to real line breaks

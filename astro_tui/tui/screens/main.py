@@ -15,8 +15,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
+from astro_tui.airflow.logs import ui_url
 from astro_tui.tui.actions import bindings
 from astro_tui.tui.context import UiContext
+from astro_tui.tui.links import copy_link
 from astro_tui.tui.messages import (
     DagsUpdated,
     RunsUpdated,
@@ -65,6 +67,7 @@ class MainScreen(Screen[Any]):
         self.active = "dags"
         self.compact = False
         self.suspended = False
+        self.zoomed = False  # Z: the focused pane alone, as on a small terminal
         self._pending_dags: DagsChanged | None = None
 
     # -- what is shown (the palette) ----------------------------------------------------------
@@ -115,7 +118,7 @@ class MainScreen(Screen[Any]):
         self._apply_layout(event.size.width, event.size.height)
 
     def _apply_layout(self, width: int, height: int) -> None:
-        self.compact = width < 100 or height < 28
+        self.compact = self.zoomed or width < 100 or height < 28
         self.set_class(self.compact, "compact")
         self._mark_active()
         self._show_containers()
@@ -191,6 +194,25 @@ class MainScreen(Screen[Any]):
     def action_filter(self) -> None:
         if self.active != "log":
             self.panes[self.active].open_filter()
+
+    def action_zoom(self) -> None:
+        self.zoomed = not self.zoomed
+        self._apply_layout(self.size.width, self.size.height)
+        self.panes[self.active].body.focus()
+
+    def action_copy_link(self) -> None:
+        """y: the Airflow UI address of what the focused pane selects, to the clipboard."""
+        s, client = self.selection, self.watcher.client
+        if client is None or s.dag_id is None:
+            return
+        if self.active == "log":
+            self.log_view.action_copy_url()
+            return
+        run = s.run_id if self.active in ("runs", "tasks") else None
+        ti = s.selected_ti() if self.active == "tasks" else None
+        url = ui_url(client.root_url, client.version.major, s.dag_id, run,
+                     ti.task_id if ti else None, ti.map_index if ti else -1)
+        copy_link(self, url)
 
     def action_refresh(self) -> None:
         self.watcher.refresh()

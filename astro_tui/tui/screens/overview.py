@@ -17,11 +17,13 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
+from astro_tui.airflow.logs import ui_url
 from astro_tui.airflow.models import Dag, DagImportError, DagRun, Health, HitlDetail
 from astro_tui.present.labels import ti_label
 from astro_tui.text import escape_markup
 from astro_tui.tui.actions import bindings
 from astro_tui.tui.context import UiContext
+from astro_tui.tui.links import copy_link
 from astro_tui.tui.messages import (
     DagsUpdated,
     HealthUpdated,
@@ -159,6 +161,30 @@ class OverviewScreen(Screen[Any]):
 
     def action_refresh(self) -> None:
         self.watcher.refresh()
+
+    def action_copy_link(self) -> None:
+        """y: the Airflow UI address of the DAG or run under the cursor."""
+        client = self.watcher.client
+        if client is None:
+            return
+        if self.active == "inbox":
+            key = self.inbox_table.cursor_key
+            target = self._targets.get(key or "")
+            request = self._requests.get(key or "")
+            if request is not None:
+                dag_id, run_id, task_id, map_index = request.key
+                url = ui_url(client.root_url, client.version.major, dag_id, run_id, task_id,
+                             map_index)
+            elif target is not None:
+                url = ui_url(client.root_url, client.version.major, target[0], target[1])
+            else:
+                return
+        else:
+            cursor = self.dag_table.cursor_key
+            if cursor is None:
+                return
+            url = ui_url(client.root_url, client.version.major, cursor)
+        copy_link(self, url)
 
     def action_import_errors(self) -> None:
         self.app.push_screen(ImportErrorsScreen(self.health, self.health_read_at,

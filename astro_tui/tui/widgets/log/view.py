@@ -22,8 +22,9 @@ from astro_tui.airflow.errors import ApiError
 from astro_tui.airflow.logs import LogFollower, ui_log_url
 from astro_tui.airflow.models import TaskInstance
 from astro_tui.present.labels import task_label
-from astro_tui.text import clean, escape_markup
+from astro_tui.text import clean
 from astro_tui.tui.actions import bindings
+from astro_tui.tui.links import copy_link
 from astro_tui.tui.messages import LogUpdated, WatchFailed, poster
 from astro_tui.tui.screens.save_log import (
     SaveLogScreen,
@@ -225,10 +226,7 @@ class LogView(LogKeys):
             return
         url = ui_log_url(client.root_url, client.version.major, f.dag_id, f.run_id, f.task_id,
                          f.map_index, f.try_number)
-        self.app.copy_to_clipboard(url)  # OSC 52: reaches the local clipboard over SSH
-        shown = escape_markup(url)
-        link = f'[link="{url}"]{shown}[/link]' if not any(c in url for c in '"[]\\') else shown
-        self.notify(link, title="Airflow log URL copied")
+        copy_link(self, url, "Airflow log URL copied")
 
 def _write_lines(path: Path, lines: list[str]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
