@@ -31,6 +31,7 @@ from astro_tui.airflow.models import (
     DagDetails,
     DagImportError,
     DagRun,
+    DagWarning,
     Health,
     HitlDetail,
     HitlResponse,
@@ -325,6 +326,13 @@ class AirflowClient:
             "import_errors",
         )
         return [DagImportError.from_json(i) for i in items]
+
+    async def list_dag_warnings(self) -> list[DagWarning]:
+        items = await self._pages(
+            lambda offset, limit: self.dialect.list_dag_warnings(offset=offset, limit=limit),
+            "dag_warnings",
+        )
+        return [DagWarning.from_json(i) for i in items]
 
     async def count_import_errors(self) -> int:
         """How many DAG files fail to import: one item asked for, ``total_entries`` read."""

@@ -97,6 +97,10 @@ class Dialect:
     def list_import_errors(self, *, offset: int, limit: int) -> Op:
         return Op("GET", ("importErrors",), {"limit": limit, "offset": offset}, retry=True)
 
+    def list_dag_warnings(self, *, offset: int, limit: int) -> Op:
+        """DAG warnings (an asset conflict, a pool that does not exist, …): v1 and v2 alike."""
+        return Op("GET", ("dagWarnings",), {"limit": limit, "offset": offset}, retry=True)
+
     # -- runs ---------------------------------------------------------------------------------
     def list_runs(
         self,

@@ -502,6 +502,26 @@ class HitlResponse:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class DagWarning:
+    """A DAG warning (v1 ``DagWarning``, v2 ``DagWarningResponse``): an asset conflict, a pool
+    that does not exist, a runtime-varying value (3.2+)."""
+
+    dag_id: str
+    warning_type: str | None
+    message: str | None
+    timestamp: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DagWarning:
+        return cls(
+            dag_id=str(data.get("dag_id") or ""),
+            warning_type=_str(data.get("warning_type")),
+            message=_str(data.get("message")),
+            timestamp=parse_datetime(data.get("timestamp")),
+        )
+
+
 @dataclass(slots=True)  # not frozen: 2.5x cheaper to build, and a big log has 1M of them
 class LogLine:
     """One log entry, normalized (treat it as read-only).

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from astro_tui.airflow.models import Dag, DagImportError, DagRun, Health, TaskInstance
+from astro_tui.airflow.models import Dag, DagImportError, DagRun, DagWarning, Health, TaskInstance
 from astro_tui.watch.inbox import Inbox
 
 # -- topics --------------------------------------------------------------------------------------
@@ -138,9 +138,10 @@ class HealthChanged:
 
 @dataclass(frozen=True)
 class ImportErrorsChanged:
-    """The import errors changed (or were read for the first time)."""
+    """The import errors or the DAG warnings changed (or were read for the first time)."""
 
     errors: Sequence[DagImportError]
+    warnings: Sequence[DagWarning] = ()  # DAG warnings, read with the errors
 
 
 @dataclass(frozen=True)

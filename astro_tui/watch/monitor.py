@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from astro_tui.airflow.client import AirflowClient
-from astro_tui.airflow.models import DagImportError, DagRun, Health
+from astro_tui.airflow.models import DagImportError, DagRun, DagWarning, Health
 from astro_tui.watch.events import (
     HealthChanged,
     HealthOf,
@@ -51,14 +51,19 @@ class ImportErrorsFeed(Feed):
         return self.hub.settings.import_errors_seconds
 
     def fetcher(self, client: AirflowClient) -> Fetch:
-        return client.list_import_errors
+        return partial(self._fetch, client)
+
+    async def _fetch(self, client: AirflowClient) -> tuple[list[DagImportError], list[DagWarning]]:
+        errors = await client.list_import_errors()
+        return errors, await client.list_dag_warnings()
 
     def got(self, data: Any) -> None:
-        errors: list[DagImportError] = list(data)
+        errors, warnings = data
         last = self.last
-        if isinstance(last, ImportErrorsChanged) and list(last.errors) == errors:
+        if isinstance(last, ImportErrorsChanged) and (list(last.errors), list(last.warnings)) \
+                == (errors, warnings):
             return  # nothing new: no event, no repaint
-        self.publish(ImportErrorsChanged(errors))
+        self.publish(ImportErrorsChanged(errors, warnings))
 
 
 #: seconds between two inbox reads prompted by the changes poll, at least

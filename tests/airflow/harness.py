@@ -64,8 +64,9 @@ MANY_DAGS_ENV = "ASTRO_TUI_MANY_DAGS"
 MANY_DAGS_TIMEOUT_PER_DAG = 0.3
 USERNAME = "admin"
 PASSWORD = "admin"
-# The hostile DAG is for tests only; the demo leaves it out.
-TEST_ONLY_DAGS = {"example_hostile.py"}
+# The hostile DAG and the long-id twins are for tests only; the demo leaves them out.
+TEST_ONLY_DAGS = {"example_hostile.py", "example_warehouse_ingestion_pipeline_customer_emea.py",
+                  "example_warehouse_ingestion_pipeline_customer_apac.py"}
 # DAG files that define their DAG only from this Airflow major on (older servers still get the
 # file, which must import cleanly there and define nothing): human-in-the-loop needs 3.1+.
 DAGS_SINCE_MAJOR = {"example_hitl.py": 3}

@@ -70,6 +70,7 @@ class FakeDeployment:
                               "latest_dag_processor_heartbeat": "2026-11-25T10:08:56.900000+00:00"},
         }
         self.import_errors: list[dict[str, Any]] = []
+        self.dag_warnings: list[dict[str, Any]] = []  # DagWarningResponse (3.3.2 spec)
         # Human-in-the-loop requests (HITLDetail of the 3.3.2 spec; see hitl_request) and the
         # answers PATCHed to them
         self.hitl: list[dict[str, Any]] = []
@@ -133,6 +134,8 @@ class FakeDeployment:
             return _json(200, self.health)
         if rest == ["importErrors"]:
             return self._page(self.import_errors, "import_errors", params)
+        if rest == ["dagWarnings"]:
+            return self._page(self.dag_warnings, "dag_warnings", params)
         if rest == ["dags", "~", "dagRuns", "~", "hitlDetails"]:
             pending = [h for h in self.hitl if not h["response_received"]]
             return self._page(pending, "hitl_details", params)

@@ -3,11 +3,23 @@ inbox, every DAG with its recent runs, and Enter into the drill-down."""
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
+
+from astro_tui.tui.screens.import_errors import errors_view, health_table, warnings_view
 from tests.conftest import wait_for
 from tests.ui.fake import FakeDeployment, make_app
 
 FAIL_RUN = "manual__2026-11-25T10:06:45.688918+00:00"  # example_fail: failed, "boom" failed
 LONG_RUN = "manual__2026-11-25T10:06:45.775837+00:00"  # example_long: running
+
+
+def plain(*renderables) -> str:
+    console = Console(width=100, record=True, color_system=None, file=io.StringIO())
+    for r in renderables:
+        console.print(r)
+    return console.export_text()
 
 
 def overview_app(fake: FakeDeployment):
@@ -32,6 +44,7 @@ async def test_the_overview_shows_health_inbox_and_dags_without_a_keypress():
         assert app.screen is ov
         await wait_for(pilot, lambda: "1 import error" in ov.health_strip.plain,
                        what="the import error count")
+        assert "DAG warning" not in ov.health_strip.plain
         assert "● scheduler" in ov.health_strip.plain
         failed, active = ov.inbox_table.keys
         assert failed == f"failed example_fail {FAIL_RUN}"
@@ -172,3 +185,31 @@ async def test_read_only_mode_does_not_answer():
         await wait_for(pilot, lambda: "read-only" in str(app.screen.problem.render()),
                        what="refused")
         assert not any(r.method == "PATCH" for r in fake.requests)
+
+
+async def test_i_shows_health_import_errors_and_dag_warnings_sanitized():
+    fake = FakeDeployment()
+    fake.import_errors.append({"import_error_id": 1, "timestamp": "2026-11-25T10:08:00Z",
+                               "filename": "/dags/broken.py", "bundle_name": "dags-folder",
+                               "stack_trace": "Traceback:\n  \x1b]0;pwned\x07[bold]x[/bold]\n"
+                                              "SyntaxError: invalid syntax"})
+    fake.dag_warnings.append({"dag_id": "example_params", "warning_type": "non-existent pool",
+                              "message": "references pool 'gpu'",
+                              "timestamp": "2026-11-25T10:08:00Z"})
+    app = overview_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ov = app.overview
+        await wait_for(pilot, lambda: "1 DAG warning" in ov.health_strip.plain
+                       and "1 import error" in ov.health_strip.plain, what="the counts")
+        await pilot.press("i")
+        from astro_tui.tui.screens.import_errors import ImportErrorsScreen
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportErrorsScreen), what="details")
+        screen = app.screen
+        text = plain(health_table(screen.health, screen.read_at),
+                     errors_view(screen.errors, ov.dags), warnings_view(screen.warnings))
+        assert "/dags/broken.py" in text and "SyntaxError: invalid syntax" in text
+        assert "[bold]x[/bold]" in text and "\x1b" not in text and "pwned" not in text
+        assert "non-existent pool" in text and "references pool 'gpu'" in text
+        assert "scheduler" in text and "healthy" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is ov, what="closed")

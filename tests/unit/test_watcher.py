@@ -643,3 +643,22 @@ async def test_import_errors_are_published_only_when_they_change(fake):
                                                        "SyntaxError: invalid syntax")
     finally:
         await asyncio.wait_for(watcher.aclose(), DEADLINE)
+
+
+async def test_dag_warnings_come_with_the_import_errors(fake):
+    watcher = Watcher(fake.connect, Settings(import_errors_seconds=0.05))
+    watcher.start()
+    try:
+        events = Events()
+        watcher.subscribe(ImportErrorsOf(), events)
+        await until(lambda: events.of(ImportErrorsChanged), "the first read")
+        assert list(events.last(ImportErrorsChanged).warnings) == []
+        fake.dag_warnings.append({"dag_id": "example_params", "warning_type": "non-existent pool",
+                                  "message": "Dag 'example_params' references pool 'gpu'",
+                                  "timestamp": "2026-11-25T10:08:00Z",
+                                  "dag_display_name": "example_params"})
+        await until(lambda: len(events.of(ImportErrorsChanged)) == 2, "the warning")
+        (warning,) = events.last(ImportErrorsChanged).warnings
+        assert (warning.dag_id, warning.warning_type) == ("example_params", "non-existent pool")
+    finally:
+        await asyncio.wait_for(watcher.aclose(), DEADLINE)

@@ -1,4 +1,5 @@
-"""`i` on the overview: the deployment's health in detail and every import error.
+"""`i` on the overview: the deployment's health in detail, every import error, every DAG
+warning.
 
 Each component with its status and last heartbeat; each DAG file that fails to import with its
 error. Stack traces are server text: they go through the sanitizer, line breaks kept.
@@ -18,7 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from astro_tui.airflow.models import Dag, DagImportError, Health
+from astro_tui.airflow.models import Dag, DagImportError, DagWarning, Health
 from astro_tui.present.health import health_word
 from astro_tui.present.times import duration, iso
 from astro_tui.text import clean, safe_text
@@ -65,6 +66,19 @@ def errors_view(errors: Sequence[DagImportError], dags: Mapping[str, Dag]) -> Gr
     return Group(*parts)
 
 
+def warnings_view(warnings: Sequence[DagWarning]) -> Table | Text:
+    if not warnings:
+        return Text("No DAG warnings.", style="green")
+    table = Table.grid(padding=(0, 2))
+    for _ in range(3):
+        table.add_column()
+    for w in warnings:
+        table.add_row(safe_text(w.dag_id, style="bold", max_len=200, newline=" "),
+                      safe_text(w.warning_type or "", style="yellow", max_len=60, newline=" "),
+                      safe_text(w.message or "", max_len=2000, newline="\n"))
+    return table
+
+
 class ImportErrorsScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close"),
@@ -79,20 +93,24 @@ class ImportErrorsScreen(ModalScreen[None]):
     """
 
     def __init__(self, health: Health | None, read_at: datetime | None,
-                 errors: Sequence[DagImportError], dags: Mapping[str, Dag]) -> None:
+                 errors: Sequence[DagImportError], dags: Mapping[str, Dag],
+                 warnings: Sequence[DagWarning] = ()) -> None:
         super().__init__()
-        self._health = health
-        self._read_at = read_at
-        self._errors = list(errors)
+        self.warnings = list(warnings)
+        self.health = health
+        self.read_at = read_at
+        self.errors = list(errors)
         self._dags = dict(dags)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="import-errors"):
             yield Static(Text("Health", style="bold underline"))
-            yield Static(health_table(self._health, self._read_at))
-            yield Static(Text(f"\nImport errors ({len(self._errors)})",
+            yield Static(health_table(self.health, self.read_at))
+            yield Static(Text(f"\nImport errors ({len(self.errors)})",
                               style="bold underline"))
-            yield Static(errors_view(self._errors, self._dags))
+            yield Static(errors_view(self.errors, self._dags))
+            yield Static(Text(f"DAG warnings ({len(self.warnings)})", style="bold underline"))
+            yield Static(warnings_view(self.warnings))
 
     def on_mount(self) -> None:
         self.query_one("#import-errors").border_title = "Health and import errors"

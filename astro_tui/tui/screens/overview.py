@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
 from astro_tui.airflow.logs import ui_url
-from astro_tui.airflow.models import Dag, DagImportError, DagRun, Health, HitlDetail
+from astro_tui.airflow.models import Dag, DagImportError, DagRun, DagWarning, Health, HitlDetail
 from astro_tui.present.labels import ti_label
 from astro_tui.text import escape_markup
 from astro_tui.tui.actions import bindings
@@ -74,6 +74,7 @@ class OverviewScreen(Screen[Any]):
         self.health: Health | None = None
         self.health_read_at: datetime | None = None
         self.import_errors: list[DagImportError] = []
+        self.warnings: list[DagWarning] = []
         #: inbox row key -> (dag_id, run_id, first failed task's key)
         self._targets: dict[str, tuple[str, str, str | None]] = {}
         #: inbox row key -> the human-in-the-loop request it shows
@@ -188,7 +189,7 @@ class OverviewScreen(Screen[Any]):
 
     def action_import_errors(self) -> None:
         self.app.push_screen(ImportErrorsScreen(self.health, self.health_read_at,
-                                                self.import_errors, self.dags))
+                                                self.import_errors, self.dags, self.warnings))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         for name, pane in self.panes.items():
@@ -250,6 +251,7 @@ class OverviewScreen(Screen[Any]):
     @on(ImportErrorsUpdated)
     def _import_errors_updated(self, message: ImportErrorsUpdated) -> None:
         self.import_errors = list(message.event.errors)
+        self.warnings = list(message.event.warnings)
         self._repaint_health()
 
     @on(InboxUpdated)
@@ -285,7 +287,8 @@ class OverviewScreen(Screen[Any]):
         self.app.push_screen(HitlScreen(self.watcher.client, request, self.ctx.read_only), done)
 
     def _repaint_health(self) -> None:
-        self.health_strip.show(self.health, self.import_errors, self.health_read_at)
+        self.health_strip.show(self.health, self.import_errors, self.health_read_at,
+                               self.warnings)
 
     def _retitle(self) -> None:
         dags = self.panes["dags"]

@@ -13,7 +13,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from astro_tui.airflow.models import DagImportError, Health
+from astro_tui.airflow.models import DagImportError, DagWarning, Health
 from astro_tui.present.health import health_word
 from astro_tui.present.times import duration
 from astro_tui.text import clean
@@ -39,7 +39,7 @@ def component_text(comp: ComponentStatus) -> Text:
 
 
 def health_text(health: Health | None, errors: Sequence[DagImportError],
-                read_at: datetime | None) -> Text:
+                read_at: datetime | None, warnings: Sequence[DagWarning] = ()) -> Text:
     text = Text()
     if health is None or read_at is None:
         text.append("◌ health: reading…", style="dim")
@@ -55,6 +55,9 @@ def health_text(health: Health | None, errors: Sequence[DagImportError],
                     style="bold yellow")
     else:
         text.append("no import errors", style="dim")
+    if warnings:
+        count = len(warnings)
+        text.append(f"  ·  {count} DAG warning{'' if count == 1 else 's'} (i)", style="yellow")
     return text
 
 
@@ -69,9 +72,9 @@ class HealthStrip(Static):
         self.plain = ""
 
     def show(self, health: Health | None, errors: Sequence[DagImportError],
-             read_at: datetime | None) -> None:
+             read_at: datetime | None, warnings: Sequence[DagWarning] = ()) -> None:
         """Repaint only when the words change (idle: no bytes)."""
-        text = health_text(health, errors, read_at)
+        text = health_text(health, errors, read_at, warnings)
         sig = (text.plain, tuple(text.spans))
         if sig != self._sig:
             self._sig = sig
