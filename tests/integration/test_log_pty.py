@@ -89,11 +89,12 @@ def test_hostile_log_in_a_real_terminal_writes_no_escape_from_the_log(airflow3):
         env.pop(var, None)
     term = Terminal(env)
     try:
-        term.wait_text("example_taskgroup", 90)  # the DAG list is there
-        term.press("jjj", 1)  # example_biglog, _cron, _fail, _hostile
+        term.wait_text("example_taskgroup", 90)  # the overview's DAG list is there
+        term.press("/example_hostile", 1)  # filter the DAG list to it
+        term.press("\r", 1)  # keep the filter, back on the list
+        term.press("\r", 1)  # the drill-down, on its runs
         term.wait_text("· example_hostile", 30)  # the runs pane's title
         term.wait_text("shout", 60)  # the tasks of its newest run
-        term.press("\r", 1)  # to the runs
         term.press("\r", 1)  # to the tasks
         term.press("\r")  # to the log
         term.wait_text("shout · try 1 · end of log", 60)
