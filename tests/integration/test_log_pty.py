@@ -90,7 +90,8 @@ def test_hostile_log_in_a_real_terminal_writes_no_escape_from_the_log(airflow3):
     term = Terminal(env)
     try:
         term.wait_text("example_taskgroup", 90)  # the overview's DAG list is there
-        term.press("/example_hostile", 1)  # filter the DAG list to it
+        term.press("/", 1)  # the filter opens (keys typed before it has focus go to the list)
+        term.press("example_hostile", 1)  # the DAG list filtered to it
         term.press("\r", 1)  # keep the filter, back on the list
         term.press("\r", 1)  # the drill-down, on its runs
         term.wait_text("· example_hostile", 30)  # the runs pane's title
