@@ -90,3 +90,30 @@ def test_help(snap_compare, size):
         await pilot.pause(0.2)
 
     assert snap_compare(frozen_app(FakeDeployment()), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_task_groups(snap_compare, size):
+    """Task groups nested 3 deep and a mapped task: the groups dimmed, the task's own name kept
+    where a cell is cut, a mapped task's instances together."""
+    fake = FakeDeployment()
+    key = "example_mapped manual__2026-11-25T10:06:45.715051+00:00"
+    tis = fake.tis[key]
+    deep = "extract_stage.validate_partitions.regional_checks.{}"
+    for n, task in enumerate(("check_row_counts", "check_null_ratios", "check_duplicates")):
+        tis.append({**tis[0], "task_id": deep.format(task), "map_index": -1,
+                    "start_date": f"2026-11-25T10:06:4{7 + n}.000000Z"})
+
+    async def run_before(pilot):
+        await _loaded(pilot)
+        main = pilot.app.main
+        main.dag_table.select_key("example_mapped")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: main.run_table.row_count == 1, what="the run")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: main.active == "tasks", what="the tasks pane")
+        await wait_for(pilot, lambda: main.task_table.row_count == 8, what="the tasks")
+        # (at 120x40 the log of the task under the cursor shows too: wait for all of it)
+        await wait_for(pilot, lambda: main.compact or main.log_view.ended, what="the log")
+
+    assert snap_compare(frozen_app(fake), terminal_size=size, run_before=run_before)

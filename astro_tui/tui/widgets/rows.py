@@ -62,7 +62,7 @@ RUN_COLUMNS = [
 #: dimmed and the task itself bright, cut in the middle so the task's own name stays visible
 TASK_COLUMNS = [
     Column("task_id", "Task", flex=True, min_width=16, cut="middle", grow_priority=1.5),
-    Column("map", "Map", 6, priority=2),
+    Column("map", "Map", 6),  # (mapped instances differ by it alone: never dropped first)
     Column("state", "State", 17, priority=1),
     Column("try", "Try", 5, priority=3),
     Column("duration", "Duration", 9, priority=4),
