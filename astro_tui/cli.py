@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"astro-tui {__version__}")
+    parser.add_argument("--fresh", action="store_true",
+                        help="start clean: do not reopen the last session's DAG, run, task and"
+                             " watches (it is still saved on quit)")
+    parser.add_argument("--notify", choices=("failures", "all", "off"), default=None,
+                        help="the TUI alerts (toast, bell, desktop notification) on every run "
+                             "that newly fails, or ends, anywhere in the deployment (default: "
+                             "the profile's `notify`, else off)")
     _connection_options(parser, None)
     _output_options(parser, False)
 
@@ -96,12 +103,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         profile = resolve_profile(cli_url=args.url, cli_profile=args.profile,
-                                  read_only=args.read_only)
+                                  read_only=args.read_only, notify=args.notify)
     except ConfigError as exc:
         print(f"astro-tui: {exc}", file=sys.stderr)
         return 2
 
     from astro_tui.session import open_client
+    from astro_tui.state import SessionStore
     from astro_tui.tui.app import AstroTuiApp, Settings
 
     app = AstroTuiApp(
@@ -110,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         read_only=profile.read_only,
         settings=Settings.from_poll_seconds(profile.poll_seconds),
         landing="overview",
+        notify=profile.notify,
+        notify_command=profile.notify_command,
+        session=SessionStore(profile.name),
+        restore=not args.fresh,
+        handle_hangup=True,
     )
     app.run()
     return app.return_code or 0

@@ -37,6 +37,8 @@ import platformdirs
 from astro_tui.airflow.urls import normalize_root_url
 
 AUTH_KINDS = ("token", "basic", "password", "none")
+#: which ended runs alert in the TUI (`notify` in a profile, `--notify`)
+NOTIFY_MODES = ("off", "failures", "all")
 SECRET_TIMEOUT = 10.0
 CONFIG_ENV = "ASTRO_TUI_CONFIG"
 
@@ -76,6 +78,8 @@ class Profile:
     read_only: bool = False
     poll_seconds: float = 5.0
     allow_insecure_http: bool = False
+    notify: str = "off"  # "failures", "all" or "off": which ended runs alert (the TUI)
+    notify_command: str | None = None  # a program that reads each alert as JSON on stdin
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -86,7 +90,8 @@ class Profile:
 
 
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    **dict.fromkeys(("url", "auth", "username", "secret", "ca_bundle"), (str,)),
+    **dict.fromkeys(("url", "auth", "username", "secret", "ca_bundle", "notify",
+                     "notify_command"), (str,)),
     **dict.fromkeys(("verify_tls", "read_only", "allow_insecure_http"), (bool,)),
     "poll_seconds": (int, float),
 }
@@ -214,6 +219,9 @@ def _validated(profile: Profile) -> Profile:
         raise ConfigError(f"auth '{profile.auth}' needs a username")
     if not (math.isfinite(profile.poll_seconds) and profile.poll_seconds > 0):
         raise ConfigError("poll_seconds must be a positive number")
+    if profile.notify not in NOTIFY_MODES:
+        raise ConfigError(f"notify must be one of {', '.join(NOTIFY_MODES)}, not "
+                          f"'{profile.notify}'")
     ca_bundle = os.path.expanduser(profile.ca_bundle) if profile.ca_bundle else None
     return replace(profile, url=normalize_url(profile.url), ca_bundle=ca_bundle,
                    poll_seconds=float(profile.poll_seconds))
@@ -300,6 +308,24 @@ def dump_toml(table: Mapping[str, Any], _prefix: tuple[str, ...] = ()) -> str:
     return out
 
 
+def write_private(target: Path, text: str) -> None:
+    """Write `text` to `target` atomically with mode 0600 (a 0600 temp file in the same
+    directory, fsynced, then renamed over it); the directory is made 0700 if missing."""
+    tmp = target.parent / f".{target.name}.{_secrets.token_hex(6)}.tmp"
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # exact mode whatever the umask
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def save_config(config: Config, path: Path | str | None = None) -> Path:
     """Write atomically with mode 0600: a 0600 temp file in the same directory, then replace."""
     target = Path(os.path.realpath(path if path is not None else config.path))
@@ -312,20 +338,8 @@ def save_config(config: Config, path: Path | str | None = None) -> Path:
                and (f.name in ("url", "auth") or getattr(p, f.name) != getattr(defaults, f.name))}
         for name, p in config.profiles.items()}
     text = "# astro-tui configuration; may reference secrets, keep it mode 0600\n" + dump_toml(data)
-    tmp = target.parent / f".{target.name}.{_secrets.token_hex(6)}.tmp"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(tmp, flags, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # exact mode whatever the umask
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_private(target, text)
     except OSError as exc:
         raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from None
     return target
@@ -391,7 +405,7 @@ def _default_profile(config: Config) -> Profile | None:
 
 def resolve_profile(cli_url: str | None = None, cli_profile: str | None = None,
                     read_only: bool | None = None,
-                    env: Mapping[str, str] | None = None) -> Profile:
+                    env: Mapping[str, str] | None = None, notify: str | None = None) -> Profile:
     """The profile to connect with: CLI flags > environment > config file (see module doc).
 
     Secrets stay sources (``env:ASTRO_API_TOKEN``, …); call ``resolve_secret`` to read them.
@@ -422,6 +436,8 @@ def resolve_profile(cli_url: str | None = None, cli_profile: str | None = None,
                           f" ASTRO_API_TOKEN, or add a profile to {config.path}")
     if read_only is not None:
         profile = replace(profile, read_only=read_only)
+    if notify is not None:
+        profile = replace(profile, notify=notify)
     try:
         profile = _validated(profile)
     except ConfigError as exc:

@@ -91,7 +91,7 @@ class Ours:
                    BENCH_PASSWORD=server.password, HOME=str(workdir))
         env.pop("NO_COLOR", None)
         exe = str(Path(sys.executable).parent / "astro-tui")
-        self.term = FlowrsPty([exe], env)
+        self.term = FlowrsPty([exe, "--fresh"], env)  # a cold start: no saved session
         self.pid = self.term.pid
         self.proc = track(self.pid, "astro-tui")
         self.first_rows = "example_biglog"  # the first DAG id in sort order

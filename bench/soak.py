@@ -67,7 +67,7 @@ def main() -> int:
     exe = str(Path(sys.executable).parent / "astro-tui")
     pid, fd = pty.fork()
     if pid == 0:
-        os.execvpe(exe, [exe], env)
+        os.execvpe(exe, [exe, "--fresh"], env)  # no saved session
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     written = [0]
 

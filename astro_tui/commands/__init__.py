@@ -6,6 +6,7 @@
     logs                        astro_tui.commands.logs
     failures · health · import-errors   astro_tui.commands.monitor
     hitl list|respond           astro_tui.commands.hitl
+    watch                       astro_tui.commands.watch
     profiles list|add|remove|test   astro_tui.commands.profiles
 
 Shared parts (exit codes, output, JSON shapes, error mapping) are in ``base``. No Textual here.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from astro_tui.commands import dags, hitl, logs, monitor, profiles, runs, trigger
+from astro_tui.commands import dags, hitl, logs, monitor, profiles, runs, trigger, watch
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -28,4 +29,5 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     logs.add_parsers(sub, common)
     monitor.add_parsers(sub, common)
     hitl.add_parsers(sub, common)
+    watch.add_parsers(sub, common)
     profiles.add_parsers(sub, common, output)

@@ -30,6 +30,8 @@ UNKNOWN_STATE = ("?", "")
 
 #: run states in which a run still changes
 ACTIVE_RUN_STATES = frozenset({"queued", "running"})
+#: task instance states after which a try changes no more (a clear starts a new try)
+FINAL_TI_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 
 
 def state_word(state: str | None) -> str:

@@ -35,20 +35,27 @@ class Action:
     readme: bool = True  # a row of the README's key table (grouped rows have `False`)
 
     def binding(self) -> Binding:
-        return Binding(self.keys, self.action or self.id, self.title, show=self.show,
+        return Binding(self.keys, self.textual_action, self.title, show=self.show,
                        priority=self.priority, id=self.id)
+
+    @property
+    def textual_action(self) -> str:
+        """What the key runs: `action`, else a write's `write('<id>')`, else the id."""
+        if self.action:
+            return self.action
+        return f"write({self.id!r})" if self.writes else self.id
 
 
 ACTIONS: tuple[Action, ...] = (
     # -- Move --------------------------------------------------------------------------------
     Action("next_pane", "tab", "Tab / Shift+Tab", "next / previous pane", "Move", "main",
-           "Next pane", show=False, priority=True),
-    Action("prev_pane", "shift+tab", "", "", "Move", "main", "Prev pane", show=False,
-           priority=True, readme=False),
+           "Next pane", action="pane(1)", show=False, priority=True),
+    Action("prev_pane", "shift+tab", "", "", "Move", "main", "Prev pane", action="pane(-1)",
+           show=False, priority=True, readme=False),
     Action("drill", "", "Enter", "drill down: DAG → runs → tasks → log (on the overview: "
            "open the row; a failed run opens on its first failed task's log)", "Move"),
     Action("overview", "o", "o", "the overview: health, failure inbox, every DAG", "Move",
-           "main", "Overview"),
+           "main", "Overview", action="app.overview"),
     Action("back", "escape", "Esc", "back up one pane (or close the filter)", "Move", "main",
            "Back", show=False),
     Action("cursor_down", "j", "j / k, ↓ / ↑", "down / up", "Move", "table", "Down",
@@ -62,9 +69,13 @@ ACTIONS: tuple[Action, ...] = (
            "Filter"),
     Action("palette", "", "Ctrl+P", "command palette: jump to a DAG by fuzzy name", "Find"),
     # -- Data --------------------------------------------------------------------------------
-    Action("refresh", "r", "r", "refresh now", "Data", "main", "Refresh"),
+    Action("refresh", "r", "r", "refresh now", "Data", "main", "Refresh",
+           action="app.refresh_data"),
     Action("copy_link", "y", "y", "copy the Airflow UI URL of the selected DAG, run, task or "
            "log to your clipboard (OSC 52, works over SSH)", "Data", "main", "Copy URL",
+           show=False),
+    Action("watch", "a", "a", "alert me when the selected task or run ends, or the DAG's next "
+           "run (again: stop); watched rows are marked ◉", "Data", "main", "Alert me",
            show=False),
     Action("zoom", "Z", "Z", "zoom: the focused pane alone, full screen, and back", "Move",
            "main", "Zoom", show=False),
@@ -138,11 +149,11 @@ GROUP_ORDER = ("Move", "Find", "Data", "Log pane", "Change", "App")
 
 #: order of the main screen's footer: the write actions first, then moving and finding
 _MAIN_ORDER = ("trigger", "pause", "clear", "mark", "next_pane", "prev_pane", "back", "filter",
-               "refresh", "overview", "copy_link", "zoom")
+               "refresh", "overview", "watch", "copy_link", "zoom")
 _APP_ORDER = ("quit", "help")
 #: the overview's keys: the same moves as the main screen's, and its own
 _OVERVIEW_ORDER = ("next_pane", "prev_pane", "back", "filter", "refresh", "import_errors",
-                   "copy_link")
+                   "watch", "copy_link")
 
 
 def _ordered(ids: tuple[str, ...]) -> list[BindingType]:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import App
 
+from astro_tui.state import SessionStore
+from astro_tui.text import escape_markup
 from astro_tui.tui.actions import bindings
+from astro_tui.tui.alerting import TerminalAlerts
 from astro_tui.tui.commands import DagCommands
 from astro_tui.tui.context import UiContext
+from astro_tui.tui.restore import apply_filters, capture
 from astro_tui.tui.screens.help import HelpScreen
 from astro_tui.tui.screens.main import MainScreen
 from astro_tui.tui.screens.overview import OverviewScreen
+from astro_tui.watch.alerts import Alerts, Watch
 from astro_tui.watch.settings import Settings
 from astro_tui.watch.watcher import Watcher
 
@@ -40,7 +48,17 @@ class AstroTuiApp(App):
         clock: Callable[[], float] = time.monotonic,
         tz: timezone | None = None,
         landing: str = "main",
+        notify: str = "off",
+        notify_command: str | None = None,
+        watches: Iterable[Watch] = (),
+        terminal_write: Callable[[str], None] | None = None,
+        tmux: bool | None = None,
+        session: SessionStore | None = None,
+        restore: bool = True,
+        handle_hangup: bool = False,
     ) -> None:
+        """`session`: where the session is saved on quit and SIGHUP (`handle_hangup`), and
+        read from on start (unless `restore` is False: a clean start)."""
         super().__init__()
         self.connect = connect
         self.profile_name = profile_name
@@ -53,19 +71,43 @@ class AstroTuiApp(App):
         self.landing = landing
         #: the deployment's data and polls; screens subscribe to what they show
         self.watcher = Watcher(connect, self.settings, clock=clock, now=self.now)
+        inside_tmux = bool(os.environ.get("TMUX")) if tmux is None else tmux
+        #: `--notify` and the person's watches ("a"); alerts are toasts, a bell, and a desktop
+        #: notification through the terminal
+        self.alerts = Alerts(self.watcher, TerminalAlerts(self, tmux=inside_tmux,
+                                                          write=terminal_write),
+                             mode=notify, command=notify_command, profile=profile_name,
+                             on_hook_error=self._hook_error, on_change=self._watches_changed)
+        self._session = session
+        self._saved = session.load() if session is not None and restore else None
+        self._watches = [*(self._saved.watches if self._saved else ()), *watches]
+        self._handle_hangup = handle_hangup
 
     async def on_mount(self) -> None:
         self.watcher.start()
+        self.alerts.start(self._watches)
         ctx = UiContext(self.profile_name, self.read_only, self.now, self.tz)
-        self.install_screen(MainScreen(self.watcher, ctx), name="main")
+        if self._session is not None and self._session.problem:
+            ctx.notice(self._session.problem)
+        self.install_screen(MainScreen(self.watcher, ctx, self.alerts), name="main")
         await self.push_screen("main")
+        saved = self._saved
+        if saved is not None:
+            apply_filters(self.main, saved)
+            if saved.screen == "main":
+                self.main.restore_to = saved
+        if self._handle_hangup:
+            # An SSH drop: save where we were, then end (as SIGHUP's default would).
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
         if self.landing == "overview":
             # The two screens take turns (switch_screen), never one over the other: Textual
             # treats the screen under the top one as visible and paints its every layout
             # change over the top one (a full repaint per DAG list read, measured).
-            self.install_screen(OverviewScreen(self.watcher, ctx, self.drill), name="overview")
-            self.main.set_covered(True)
-            await self.switch_screen("overview")
+            self.install_screen(OverviewScreen(self.watcher, ctx, self.drill, self.alerts),
+                                name="overview")
+            if saved is None or saved.screen != "main":  # (a session reopens the drill-down)
+                self.main.set_covered(True)
+                await self.switch_screen("overview")
 
     @property
     def main(self) -> MainScreen:
@@ -85,21 +127,54 @@ class AstroTuiApp(App):
             self.switch_screen("main")
         self.main.set_covered(False)
         if run_id is None:
-            self.main.goto_dag(dag_id)
-            self.main.activate("runs")  # Enter on a DAG opens its runs, as in the drill-down
+            self.main.nav.goto_dag(dag_id)
+            self.main.pane_layout.activate("runs")  # Enter on a DAG opens its runs, as below
         else:
-            self.main.show_task(dag_id, run_id, task_key)
+            self.main.nav.show_task(dag_id, run_id, task_key)
 
     def action_overview(self) -> None:
         if self.is_screen_installed("overview") and isinstance(self.screen, MainScreen):
             self.main.set_covered(True)
             self.switch_screen("overview")
 
+    def save_session(self) -> None:
+        """Where the person is, for the next start (quit, SIGHUP). Never fatal."""
+        if self._session is None or not self.is_screen_installed("main"):
+            return
+        try:
+            self._session.save(capture(self, self.main, self.alerts))
+        except OSError:
+            pass  # (the next start is merely clean)
+
+    async def action_quit(self) -> None:
+        self.save_session()
+        self.exit()
+
+    def _hangup(self) -> None:
+        self.save_session()
+        self.exit()
+
+    def action_refresh_data(self) -> None:
+        """r: poll everything shown now."""
+        self.watcher.refresh()
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen([w.label() for w in self.alerts.watches]))
+
+    def _watches_changed(self) -> None:
+        """◉ marks and the status line's count, on both screens."""
+        for name in ("main", "overview"):
+            if self.is_screen_installed(name):
+                screen = self.get_screen(name)
+                if isinstance(screen, (MainScreen, OverviewScreen)) and screen.is_mounted:
+                    screen.show_marks()
+
+    def _hook_error(self, text: str) -> None:
+        self.notify(escape_markup(text, max_len=200, newline=" "), severity="warning")
 
     async def on_unmount(self) -> None:
+        await self.alerts.aclose()
         await self.watcher.aclose()
 
     def _fatal_error(self) -> None:

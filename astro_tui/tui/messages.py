@@ -18,6 +18,7 @@ from astro_tui.watch.events import (
     InboxChanged,
     LogRead,
     PollFailed,
+    RunEnded,
     RunsChanged,
     TasksChanged,
 )
@@ -71,6 +72,12 @@ class InboxUpdated(Message):
         self.event = event
 
 
+class RunFinished(Message):
+    def __init__(self, event: RunEnded) -> None:
+        super().__init__()
+        self.event = event
+
+
 class WatchFailed(Message):
     def __init__(self, event: PollFailed) -> None:
         super().__init__()
@@ -94,6 +101,8 @@ def to_message(event: Event) -> Message:
         return InboxUpdated(event)
     if isinstance(event, PollFailed):
         return WatchFailed(event)
+    if isinstance(event, RunEnded):
+        return RunFinished(event)
     return WatchConnected(event)
 
 

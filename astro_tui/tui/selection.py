@@ -26,6 +26,9 @@ class Selection:
         self.want_run: str | None = None
         #: a task to select (and show the log of) as soon as its run's tasks are listed
         self.want_task: str | None = None
+        #: with `want_task`: the try to show (None: the latest) and the pane to end on
+        self.want_try: int | None = None
+        self.want_pane: str | None = None
         self.dags: dict[str, Dag] = {}
         self.latest: dict[str, DagRun] = {}
         self.runs: dict[str, DagRun] = {}

@@ -19,8 +19,9 @@ def describe_error(err: BaseException | None) -> str:
     return clean(error_line(err), max_len=120, newline=" ")
 
 
-def status_text(ctx: UiContext, watcher: Watcher, active: str) -> Text:
-    """The line for the focused pane `active` ("dags", "runs", "tasks", "log")."""
+def status_text(ctx: UiContext, watcher: Watcher, active: str, watched: int = 0) -> Text:
+    """The line for the focused pane `active` ("dags", "runs", "tasks", "log"); `watched`:
+    how many watches wait to alert."""
     status = watcher.status(active)
     text = Text()
     text.append(clean(ctx.profile_name, max_len=30), style="bold")
@@ -44,6 +45,11 @@ def status_text(ctx: UiContext, watcher: Watcher, active: str) -> Text:
         age, interval, failing = watcher.age(kind)
         if age is not None and (failing or age > 2 * (interval or 1e9) + 5):
             text.append(f" · {active} updated {duration(age)} ago", style="yellow")
+    if watched:
+        text.append(f" · ◉ {watched} watched", style="bold yellow")
+    notice = ctx.current_notice()
+    if notice:
+        text.append(" · " + clean(notice, max_len=100, newline=" "), style="yellow")
     if ctx.read_only:
         text.append(" · read-only", style="bold magenta")
     return text

@@ -51,7 +51,7 @@ class HasWrites(Protocol):
 
     writes: WriteActions
 
-    def run_write(self, action: str) -> None: ...
+    def action_write(self, action: str) -> None: ...
 
 
 class ActionCommands(Provider):
@@ -68,7 +68,7 @@ class ActionCommands(Provider):
             score = matcher.match(action.palette)
             if score > 0:
                 yield Hit(score, matcher.highlight(action.palette),
-                          partial(screen.run_write, action.id),
+                          partial(screen.action_write, action.id),
                           help=f"{action.label}: {WRITE_DETAILS[action.id]}")
 
     async def discover(self) -> Hits:

@@ -150,6 +150,15 @@ class InboxChanged:
 
 
 @dataclass(frozen=True)
+class RunEnded:
+    """A run ended while the Watcher watched (to listeners; needs the DAG list subscribed,
+    whose "changes" poll sees every run). Runs over before watching began never end here."""
+
+    run: DagRun
+    before: str | None  # its state when last seen (None: first seen already over)
+
+
+@dataclass(frozen=True)
 class PollFailed:
     """A poll failed; its subscribers keep their last data (now stale)."""
 
@@ -160,4 +169,4 @@ class PollFailed:
 
 
 Event = (Connected | DagsChanged | RunsChanged | TasksChanged | LogRead | HealthChanged
-         | ImportErrorsChanged | InboxChanged | PollFailed)
+         | ImportErrorsChanged | InboxChanged | RunEnded | PollFailed)

@@ -32,7 +32,7 @@ from astro_tui.watch.events import (
     TasksChanged,
     TasksOf,
 )
-from astro_tui.watch.feed import Feed, Fetch, Hub
+from astro_tui.watch.feed import Feed, Fetch, Hub, Subscription
 
 #: turns a log read's new lines into what the subscriber keeps; runs in a worker thread and may
 #: hand over pieces early through `emit` (a big log shows up while it is still being read)
@@ -158,6 +158,20 @@ class TasksFeed(Feed):
             # only when the changes poll sees the run change again.
             self.poll.set_interval(None)
         self.deliver(event)
+
+
+class LogSubscription(Subscription):
+    """A log follower's handle: the reader behind it, and `f` (stop or resume new lines)."""
+
+    feed: LogFeed
+
+    @property
+    def follower(self) -> LogFollower | None:
+        """The reader of the try (its try number, mode and counters)."""
+        return self.feed.follower
+
+    def set_following(self, on: bool) -> None:
+        self.feed.set_following(on)
 
 
 class LogFeed(Feed):

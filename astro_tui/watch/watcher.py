@@ -4,14 +4,12 @@ ties them together.
 Plain asyncio and the API layer; no Textual (the TUI adapts events into messages, the CLI awaits
 them). Only what somebody subscribes to is polled; what each topic polls is its feed's business
 (feeds.py: the DAG list, a DAG's runs, a run's tasks, a try's log). The Watcher owns what is
-shared: the connection, the cache (cache.py), the "runs changed since" poll (changes.py) that
-keeps every run state fresh, and recovery.
+shared: the connection and its recovery (connection.py), the cache (cache.py), and the "runs
+changed since" poll (changes.py) that keeps every run state fresh.
 
 The client lets at most `max_in_flight` requests of the deployment on the wire at once (default
 1: concurrent requests are what crashed an Airflow 3.3 api-server at 5,000 DAGs, issue 13), and
-a request the server is working on is never abandoned, except one that hangs. While anything
-fails, one cheap probe per interval tells when the server is back; then every failing poll runs
-at once and a request stuck on a connection from before the outage is abandoned.
+a request the server is working on is never abandoned, except one that hangs.
 """
 
 from __future__ import annotations
@@ -28,6 +26,8 @@ from astro_tui.airflow.logs import LogFollower
 from astro_tui.airflow.models import Dag, DagRun, LogLine
 from astro_tui.watch.cache import Cache
 from astro_tui.watch.changes import Changes
+from astro_tui.watch.connection import OWN_POLLS, Connection
+from astro_tui.watch.ends import Ends
 from astro_tui.watch.events import (
     Connected,
     DagList,
@@ -37,18 +37,26 @@ from astro_tui.watch.events import (
     InboxOf,
     LogOf,
     PollFailed,
+    RunEnded,
     RunsOf,
     SharedTopic,
     TasksOf,
     Topic,
 )
 from astro_tui.watch.feed import Callback, Feed, Subscription
-from astro_tui.watch.feeds import DagListFeed, LogFeed, LogSink, RunsFeed, TasksFeed
+from astro_tui.watch.feeds import (
+    DagListFeed,
+    LogFeed,
+    LogSink,
+    LogSubscription,
+    RunsFeed,
+    TasksFeed,
+)
 from astro_tui.watch.monitor import HealthFeed, ImportErrorsFeed, InboxFeed
 from astro_tui.watch.schedule import Poll, PollState
 from astro_tui.watch.settings import Settings
 
-__all__ = ["Callback", "LogSink", "Subscription", "WatchStatus", "Watcher"]
+__all__ = ["Callback", "LogSink", "LogSubscription", "Subscription", "WatchStatus", "Watcher"]
 
 
 def _utcnow() -> datetime:
@@ -81,56 +89,39 @@ class Watcher:
         self.clock = clock
         self.now = now
         self.cache = Cache()
-        self._connect = connect
-        self._client: AirflowClient | None = None
         self._listeners: list[Callback] = []
         self._feeds: dict[Topic, Feed] = {}  # shared by every subscriber of a topic
         self._logs: list[LogFeed] = []  # log feeds are per subscriber
-        s = self.settings
-        self._connect_poll = Poll("connect", s.runs_seconds, self._connected,
-                                  max_backoff=max(s.runs_seconds * 2, 10.0), timeout=30,
-                                  clock=clock)
-        self._changes = Changes(s.runs_seconds, lambda: self._client, now,
+        self._conn = Connection(connect, self.settings, clock=clock, emit=self._emit,
+                                connected=self._connected, polls=self._polls)
+        self._ends = Ends()  # which runs end while watching (RunEnded)
+        self._changes = Changes(self.settings.runs_seconds, lambda: self._conn.client, now,
                                 self._runs_changed, self._changes_failed, clock)
-        # While anything fails or hangs, one cheap request per interval tells when the server
-        # is back, so the panes (whose own polls back off up to 60 s) recover within about one
-        # interval.
-        self._probe = Poll("probe", s.runs_seconds, self._got_probe, timeout=5,
-                           max_backoff=s.runs_seconds, clock=clock)
-        #: when the first failure of the current trouble happened (None: all well)
-        self._trouble_since: float | None = None
-        self._closed = False
 
     # -- life ----------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Connect (retrying with backoff until it works)."""
-        self._connect_poll.retarget(self._connect)
+        self._conn.start()
 
     async def aclose(self) -> None:
-        self._closed = True
         for poll in self._polls():
-            await poll.aclose()
+            if poll.name not in OWN_POLLS:
+                await poll.aclose()
         self._feeds.clear()
         self._logs.clear()
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        await self._conn.aclose()
 
     # -- reading -------------------------------------------------------------------------------
 
     @property
     def client(self) -> AirflowClient | None:
         """The connected client (None until connected): for writes, which are never retried."""
-        return self._client
+        return self._conn.client
 
     @property
     def dags(self) -> dict[str, Dag]:
         return dict(self.cache.dags)
-
-    @property
-    def latest(self) -> dict[str, DagRun]:
-        return dict(self.cache.latest)
 
     def runs_of(self, dag_id: str) -> list[DagRun]:
         feed = self._feeds.get(RunsOf(dag_id))
@@ -159,26 +150,26 @@ class Watcher:
         return [*self._feeds.values(), *self._logs]
 
     def _polls(self) -> list[Poll]:
-        return [self._connect_poll, self._changes.poll, self._probe,
+        return [*self._conn.polls(), self._changes.poll,
                 *(p for f in self._all_feeds() for p in f.polls())]
 
     def status(self, kind: str | None = None) -> WatchStatus:
         """Connected? What fails? `kind` ("runs", ...): that pane's poll counts as failing."""
-        first = [self._connect_poll]
+        first = [self._conn.connect_poll]
         dags = self._feeds.get(DagList())
         if dags is not None:
             first.append(dags.poll)
         if kind is not None and kind != "dags":
             first += [f.poll for f in self._all_feeds() if f.kind == kind and not f.poll.paused]
-        first.append(self._probe)
+        first.append(self._conn.probe)
         failing = next((p for p in first if p.failures), None)
         # A request waits for the server, not a poll for its turn (serial polls are not slow);
         # "slow" is about recent answers (a one-off read's old duration must not linger).
-        waiting = self._request_age()
-        slow = self._client is not None and self._client.slow_recently()
-        return WatchStatus(self._client is not None,
-                           str(self._client.version) if self._client else None,
-                           failing.last_error if failing else None, waiting, slow)
+        client = self._conn.client
+        slow = client is not None and client.slow_recently()
+        return WatchStatus(client is not None, str(client.version) if client else None,
+                           failing.last_error if failing else None, self._conn.request_age(),
+                           slow)
 
     def age(self, kind: str) -> tuple[float | None, float | None, bool]:
         """(seconds since the last good answer, interval, failing) of a kind's poll."""
@@ -187,21 +178,14 @@ class Watcher:
                 return poll.age(), poll.interval, bool(poll.failures)
         return None, None, False
 
-    def _request_age(self) -> float:
-        """Seconds the oldest request on the wire has waited (0: none), or, before the
-        connection, how long connecting takes."""
-        if self._client is None:
-            return self._connect_poll.in_flight() or 0.0
-        return self._client.oldest_request_age() or 0.0
-
     # -- subscribing ---------------------------------------------------------------------------
 
     def listen(self, callback: Callback) -> Callable[[], None]:
-        """Every `Connected` and every `PollFailed`; returns the function that stops it. A
+        """Every `Connected`, `PollFailed` and `RunEnded`; returns the function that stops it. A
         listener that comes after the connection gets `Connected` at once (soon)."""
         self._listeners.append(callback)
-        if self._client is not None:
-            event = Connected(str(self._client.version))
+        if self._conn.client is not None:
+            event = Connected(str(self._conn.client.version))
             asyncio.get_running_loop().call_soon(
                 lambda: callback(event) if callback in self._listeners else None)
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
@@ -235,28 +219,19 @@ class Watcher:
         return ImportErrorsFeed(self, topic)
 
     def follow_log(self, topic: LogOf, callback: Callback, sink: LogSink, *,
-                   delay: float = 0.0) -> Subscription:
+                   delay: float = 0.0) -> LogSubscription:
         """Follow one try's log: `LogRead` events carry what `sink` made of the new lines."""
         feed = LogFeed(self, topic, sink)
         self._logs.append(feed)
-        sub = Subscription(feed, callback, self._unsubscribe)
+        sub = LogSubscription(feed, callback, self._unsubscribe)
         feed.subs.append(sub)
         self._start_feed(feed, delay)
         return sub
 
-    def log_follower(self, sub: Subscription) -> LogFollower | None:
-        """The follower behind a log subscription (its try, mode and counters)."""
-        return sub.feed.follower if isinstance(sub.feed, LogFeed) else None
-
-    def set_log_following(self, sub: Subscription, on: bool) -> None:
-        """`f` in the log pane: stop or resume reading new lines."""
-        if isinstance(sub.feed, LogFeed):
-            sub.feed.set_following(on)
-
     async def read_log(self, topic: LogOf, sink: Callable[[Iterable[LogLine]], Any]) -> Any:
         """Read one try's whole log once (to save it), behind the polls' requests (the
         client's cap); returns what `sink` (run in a worker thread) returns."""
-        client = self._client
+        client = self._conn.client
         if client is None:
             raise RuntimeError("not connected")
         reader = LogFollower(client, topic.dag_id, topic.run_id, topic.task_id,
@@ -266,11 +241,11 @@ class Watcher:
     def refresh(self, *kinds: str) -> None:
         """Poll now: every unpaused poll, or those of `kinds` ("dags", "changes", "runs",
         "tasks", "log")."""
-        if self._client is None:
-            self._connect_poll.poke()
+        if self._conn.client is None:
+            self._conn.connect_poll.poke()
             return
         for poll in self._polls():
-            if poll.name in ("connect", "probe") or (kinds and poll.name not in kinds):
+            if poll.name in OWN_POLLS or (kinds and poll.name not in kinds):
                 continue
             if not poll.paused:
                 poll.poke()
@@ -291,8 +266,8 @@ class Watcher:
                 self._changes.stop()
 
     def _start_feed(self, feed: Feed, delay: float) -> None:
-        if self._client is not None:  # otherwise started when connected
-            feed.start(self._client, delay)
+        if self._conn.client is not None:  # otherwise started when connected
+            feed.start(self._conn.client, delay)
 
     # -- what the feeds share (their Hub) ------------------------------------------------------
 
@@ -300,13 +275,10 @@ class Watcher:
                feed: Feed | None = None) -> None:
         """A poll failed: its subscribers and the listeners hear of it; the probe starts."""
         event = PollFailed(kind, topic, error)
-        if self._trouble_since is None:
-            self._trouble_since = time.monotonic()
         if feed is not None:
             feed.deliver(event)
         self._emit(event)
-        if kind not in ("probe", "connect"):
-            self._start_probe()
+        self._conn.trouble(kind)
 
     def publish_dags(self) -> None:
         feed = self._feeds.get(DagList())
@@ -317,6 +289,9 @@ class Watcher:
 
     def dags_loaded(self, started: datetime) -> None:
         self._changes.start(started)
+        cache = self.cache
+        self._ends.begin(started, [*cache.latest.values(),
+                                   *(r for runs in cache.recent.values() for r in runs)])
 
     def run(self, dag_id: str, run_id: str) -> DagRun | None:
         """A run as last seen (in its DAG's runs, or as the DAG's latest)."""
@@ -349,50 +324,17 @@ class Watcher:
             feed.runs_seen(by_dag, recovered)
         for run in runs:
             self.run_seen(run)
+        for run, before in self._ends.feed(runs):
+            self._emit(RunEnded(run, before))
 
     def _changes_failed(self, error: BaseException) -> None:
         self.failed("changes", DagList(), error, self._feeds.get(DagList()))
         for feed in list(self._feeds.values()):
             feed.changes_failed(error)
 
-    # -- connect and recovery ------------------------------------------------------------------
+    # -- connected -----------------------------------------------------------------------------
 
-    def _connected(self, client: Any, error: BaseException | None) -> None:
-        if error is not None:
-            self._emit(PollFailed("connect", None, error))
-            return
-        assert isinstance(client, AirflowClient)
-        # The polls are the retry mechanism here (with backoff, and a probe for recovery).
-        client.set_attempts(1)
-        client.set_max_in_flight(self.settings.max_in_flight)
-        self._client = client
-        self._connect_poll.retarget(None)
+    def _connected(self, client: AirflowClient) -> None:
         self._emit(Connected(str(client.version)))
         for feed in self._all_feeds():
             self._start_feed(feed, 0.0)
-
-    def _start_probe(self) -> None:
-        if self._client is not None and not self._probe.targeted and not self._closed:
-            self._probe.retarget(self._client.ping, delay=self._probe.interval or 5.0)
-
-    def _got_probe(self, _data: Any, error: BaseException | None) -> None:
-        if error is not None:
-            if self._trouble_since is None:
-                self._trouble_since = time.monotonic()
-            self._emit(PollFailed("probe", None, error))
-            return
-        # The server answers again: every failing or stuck poll runs now, backoff forgotten.
-        self._probe.retarget(None)
-        trouble, self._trouble_since = self._trouble_since, None
-        client = self._client
-        sent = client.oldest_request_start() if client is not None else None
-        # Only a request sent before the trouble began is stuck on a dead connection; one that
-        # is merely slow (a 200k-line log) is the server working: it is never abandoned.
-        stuck = trouble is not None and sent is not None and sent < trouble
-        for poll in self._polls():
-            if poll.name in ("probe", "connect") or not poll.targeted:
-                continue
-            if stuck and poll.busy:
-                poll.restart()  # stuck on (or queued behind) a connection from before the outage
-            elif poll.failures:
-                poll.poke()

@@ -81,12 +81,12 @@ class LogBytes:
 
 async def open_task(pilot, dag_id: str, run_id: str, key: str, timeout: float = RUN_TIMEOUT):
     main = pilot.app.main
-    main.show_run(dag_id, run_id)
+    main.nav.show_run(dag_id, run_id)
     await wait_for(pilot, lambda: main.selection.run_id == run_id, 120, f"run {run_id}")
     await wait_for(pilot, lambda: key in main.selection.tis, timeout, f"task {key}")
     main.task_table.select_key(key)
-    main.select_task(key)
-    main.activate("log")
+    main.nav.select_task(key)
+    main.pane_layout.activate("log")
     return main.log_view
 
 
@@ -142,7 +142,7 @@ async def test_failing_task_shows_a_readable_exception_and_follows_the_retry(ser
         await wait_for(pilot, lambda: view.ended and view.follower.try_number == 1, 60, "try 1")
         assert "RuntimeError: example_fail: intentional failure" in "\n".join(view.lines)
         assert "try 1/2" in view.context
-        pilot.app.main.activate("log")  # keys to the log view (this test is about its filter)
+        pilot.app.main.pane_layout.activate("log")  # keys to the log view (this test is about its filter)
         await pilot.pause(0.2)
         for _ in range(3):  # l cycles all → ≥ warning → ≥ error
             if view.store.level_min == 4:

@@ -28,12 +28,26 @@ TEXTUAL_OSC = re.compile(r"\x1b\]22;[a-z-]+\x07")
 CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
+def app_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The app's environment: the server's connection, a fresh state dir (no saved session
+    from another test), no NO_COLOR, no TMUX unless given."""
+    env = dict(os.environ, TERM="xterm-256color", AIRFLOW_API_URL=server.url,
+               AIRFLOW_USERNAME=server.username, AIRFLOW_PASSWORD=server.password,
+               ASTRO_TUI_STATE_DIR=str(tmp_path / "state"), **extra)
+    for var in ("ASTRO_AIRFLOW_URL", "ASTRO_API_TOKEN", "AIRFLOW_AUTH_TOKEN", "NO_COLOR"):
+        env.pop(var, None)
+    if "TMUX" not in extra:
+        env.pop("TMUX", None)
+    return env
+
+
 class Terminal:
-    def __init__(self, env: dict[str, str], size: tuple[int, int] = (120, 40)) -> None:
+    def __init__(self, env: dict[str, str], size: tuple[int, int] = (120, 40),
+                 args: tuple[str, ...] = ()) -> None:
         exe = str(Path(sys.executable).parent / "astro-tui")
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: the app
-            os.execvpe(exe, [exe], env)
+            os.execvpe(exe, [exe, *args], env)
         cols, rows = size
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.out = bytearray()
@@ -80,14 +94,10 @@ class Terminal:
             os.close(self.fd)
 
 
-def test_hostile_log_in_a_real_terminal_writes_no_escape_from_the_log(airflow3):
+def test_hostile_log_in_a_real_terminal_writes_no_escape_from_the_log(airflow3, tmp_path):
     run_id = trigger(airflow3, "example_hostile", {})
     assert wait_run(airflow3, "example_hostile", run_id) == "success"
-    env = dict(os.environ, TERM="xterm-256color", AIRFLOW_API_URL=airflow3.url,
-               AIRFLOW_USERNAME=airflow3.username, AIRFLOW_PASSWORD=airflow3.password)
-    for var in ("ASTRO_AIRFLOW_URL", "ASTRO_API_TOKEN", "AIRFLOW_AUTH_TOKEN", "NO_COLOR"):
-        env.pop(var, None)
-    term = Terminal(env)
+    term = Terminal(app_env(airflow3, tmp_path))
     try:
         term.wait_text("example_taskgroup", 90)  # the overview's DAG list is there
         term.press("/", 1)  # the filter opens (keys typed before it has focus go to the list)

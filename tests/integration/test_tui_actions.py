@@ -95,7 +95,7 @@ async def submitted_run(pilot, app) -> str:
     await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: app.screen is main, 30, "the modal to close")
     run_id = outcomes[0].run.run_id
-    await wait_for(pilot, lambda: main.selection.run_id == run_id and main.active == "runs", 30,
+    await wait_for(pilot, lambda: main.selection.run_id == run_id and main.pane_layout.active == "runs", 30,
                    "the new run selected in the runs pane")
     return run_id
 
@@ -119,7 +119,7 @@ async def test_trigger_with_an_edited_conf_runs_and_logs_it(profile, api):
         assert main.selection.runs[run_id].state == "success"
         assert main.selection.runs[run_id].conf == {"color": "green", "count": 2, "flag": False,
                                           "name": "tui-edited"}
-        main.activate("tasks")
+        main.pane_layout.activate("tasks")
         await wait_for(pilot, lambda: "show_conf" in main.selection.tis, 30, "the task")
         main.task_table.select_key("show_conf")
         await wait_for(pilot, lambda: any("hello tui-edited #2 (green)" in line
@@ -157,7 +157,7 @@ async def test_rerun_a_previous_runs_conf(profile, api):
         main = app.main
         await select_dag(pilot, main, "example_params")
         await wait_for(pilot, lambda: old.run_id in main.selection.runs, 30, "the previous run")
-        main.activate("runs")
+        main.pane_layout.activate("runs")
         main.run_table.select_key(old.run_id)
         await wait_for(pilot, lambda: main.selection.run_id == old.run_id, 10, "the previous run selected")
         screen = await open_trigger(pilot, app)
@@ -179,10 +179,10 @@ async def test_clear_a_failed_task_after_its_dry_run_and_it_runs_again(profile, 
         main = app.main
         await select_dag(pilot, main, "example_fail")
         await wait_for(pilot, lambda: failed.run_id in main.selection.runs, 30, "the failed run")
-        main.activate("runs")
+        main.pane_layout.activate("runs")
         main.run_table.select_key(failed.run_id)
         await wait_for(pilot, lambda: main.selection.run_id == failed.run_id, 10, "run selected")
-        main.activate("tasks")
+        main.pane_layout.activate("tasks")
         await wait_for(pilot, lambda: "boom" in main.selection.tis, 30, "tasks")
         main.task_table.select_key("boom")
         await wait_for(pilot, lambda: main.selection.task_key == "boom", 10, "boom selected")

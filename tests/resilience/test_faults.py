@@ -70,7 +70,7 @@ async def test_fault_is_shown_data_kept_polling_backs_off_and_recovers(fault, pr
         await wait_for(pilot, lambda: main.watcher.state("runs").last_ok, 20, "runs of example_params")
 
         proxy.set(fault)
-        main.action_refresh()
+        app.action_refresh_data()
         await wait_for(pilot, lambda: FAULTS[fault] in status(app), 30, f"{FAULTS[fault]!r}")
         if fault != "trickle":  # a slow answer is still an answer: nothing goes stale
             await wait_for(pilot, lambda: main.panes["dags"].has_class("stale")
@@ -110,7 +110,7 @@ async def test_hung_connection_is_reported_and_recovered(proxy, profile):
         main = app.main
         await wait_for(pilot, lambda: main.dag_table.row_count >= 9, 60, "the DAG list")
         proxy.set("hang")
-        main.action_refresh()
+        app.action_refresh_data()
         await wait_for(pilot, lambda: "slow" in status(app) or "Timeout" in status(app), 15,
                        "slow/timeout")
         # One request on the wire per deployment (issue 13): the hung one holds it until the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from textual.actions import parse
 
 from astro_tui.tui.screens.confirm import ClearScreen, ConfirmScreen
 from astro_tui.tui.screens.trigger import TriggerScreen
@@ -30,9 +31,9 @@ async def on_task(pilot, app, dag_id: str = "example_fail", task: str = "boom"):
     await loaded(pilot, app)
     main = app.main
     main.goto_dag(dag_id)
-    main.activate("runs")  # (narrow terminals poll only the visible pane)
+    main.pane_layout.activate("runs")  # (narrow terminals poll only the visible pane)
     await wait_for(pilot, lambda: main.run_table.row_count >= 1, what="runs")
-    main.activate("tasks")
+    main.pane_layout.activate("tasks")
     await wait_for(pilot, lambda: task in main.selection.tis, what="tasks")
     main.task_table.select_key(task)
     await wait_for(pilot, lambda: main.selection.task_key == task, what="task selected")
@@ -93,7 +94,7 @@ async def test_clear_run_from_the_runs_pane_with_only_failed():
     app = make_app(fake)
     async with app.run_test(size=(120, 40)) as pilot:
         main = await on_task(pilot, app)
-        main.activate("runs")
+        main.pane_layout.activate("runs")
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, ClearScreen)
@@ -137,7 +138,7 @@ async def test_mark_task_and_run():
         assert req.method == "PATCH" and req.url.path.endswith(f"{FAIL_RUN}/taskInstances/boom")
         assert json.loads(req.content) == {"new_state": "success"}
         await wait_for(pilot, lambda: main.selection.tis["boom"].state == "success", what="refresh")
-        main.activate("runs")
+        main.pane_layout.activate("runs")
         await pilot.press("m", "f")
         await wait_for(pilot, lambda: len(fake.writes()) == 2, what="the run PATCH")
         assert bodies(fake)[-1] == ("PATCH", f"/api/v2/dags/example_fail/dagRuns/{FAIL_RUN}",
@@ -155,8 +156,8 @@ async def test_403_greys_the_action_out_for_the_session():
         await wait_for(pilot, lambda: main.selection.dag_id == "example_fail", what="selection")
         await pilot.press("p", "y")
         await wait_for(pilot, lambda: "pause" in main.writes.forbidden, what="403")
-        assert main.check_action("pause", ()) is None  # greyed out, still listed
-        assert main.check_action("trigger", ()) is True
+        assert main.check_action("write", ("pause",)) is None  # greyed out, still listed
+        assert main.check_action("write", ("trigger",)) is True
         await pilot.press("p")
         await pilot.pause(0.1)
         assert app.screen is main and len(fake.writes()) == 1
@@ -173,11 +174,11 @@ async def test_read_only_sends_no_writes_whatever_keys_are_pressed(size, tmp_pat
         main = app.main
         assert "read-only" in status(app)
         footer_keys = {b.binding.key for b in main.active_bindings.values()
-                       if main.check_action(b.binding.action, ()) is not False}
+                       if main.check_action(*parse(b.binding.action)[1:]) is not False}
         assert not footer_keys & {"t", "p", "c", "m"}
         keys = ["t", "p", "c", "m", "ctrl+s", "y", "s", "f", "enter", "d", "u"]
         for pane_keys in ([], ["enter"], ["enter", "enter"], ["enter", "enter", "enter"]):
-            main.activate("dags")
+            main.pane_layout.activate("dags")
             main.goto_dag("example_fail")
             await pilot.press(*pane_keys)
             await pilot.pause(0.3)

@@ -152,9 +152,9 @@ async def test_search_highlights_counts_and_n_N_move_between_matches():
         await pilot.press("N", "N", "N")
         assert "match 11/11" in subtitle(view)  # wraps around
         await pilot.press("escape")  # clears the search first...
-        assert view.search_text == "" and not view.matches and main.active == "log"
+        assert view.search_text == "" and not view.matches and main.pane_layout.active == "log"
         await pilot.press("escape")  # ...then goes back as usual
-        assert main.active == "tasks"
+        assert main.pane_layout.active == "tasks"
 
 
 async def test_search_input_escape_clears_and_no_match_is_said():
@@ -330,7 +330,7 @@ async def test_a_new_task_starts_at_its_end_even_after_scrolling_up_in_the_last_
         await pilot.press("pageup")
         assert not view.tail
         main = pilot.app.main
-        main.select_task(None)
+        main.nav.select_task(None)
         main.dag_table.select_key("example_fail")
         await wait_for(pilot, lambda: "boom" in main.selection.tis, what="example_fail's tasks")
         main.task_table.select_key("boom")

@@ -37,22 +37,22 @@ async def test_enter_drills_down_to_the_log_and_escape_goes_back():
         main = app.main
         main.dag_table.select_key("example_fail")
         await pilot.press("enter")
-        assert main.active == "runs"
+        assert main.pane_layout.active == "runs"
         await wait_for(pilot, lambda: main.run_table.row_count == 1, what="runs")
         await pilot.press("enter")
-        assert main.active == "tasks"
+        assert main.pane_layout.active == "tasks"
         await wait_for(pilot, lambda: main.task_table.row_count == 3, what="tasks")
         main.task_table.select_key("boom")
         await pilot.press("enter")
-        assert main.active == "log"
+        assert main.pane_layout.active == "log"
         await wait_for(pilot, lambda: main.log_view.ended, what="end of log")
         text = "\n".join(main.log_view.lines)
         assert "RuntimeError" in text and "example_fail: intentional failure" in text
         assert "try 2" in main.panes["log"].context
         await pilot.press("escape")
-        assert main.active == "tasks"
+        assert main.pane_layout.active == "tasks"
         await pilot.press("escape", "escape")
-        assert main.active == "dags"
+        assert main.pane_layout.active == "dags"
 
 
 async def test_j_k_g_G_move_the_cursor_and_select_the_dag():
@@ -120,14 +120,14 @@ async def test_server_down_marks_panes_stale_keeps_data_and_recovers():
         main.dag_table.select_key("example_fail")
         await wait_for(pilot, lambda: main.run_table.row_count == 1, what="runs")
         fake.down = True
-        main.action_refresh()
+        app.action_refresh_data()
         await wait_for(pilot, lambda: "down" in status(app), what="down in status bar")
         assert "Unreachable" in status(app)
         assert main.panes["dags"].has_class("stale")
         assert main.dag_table.row_count == 9 and main.run_table.row_count == 1
         assert app.screen is main  # no modal error dialog
         fake.down = False
-        main.action_refresh()
+        app.action_refresh_data()
         await wait_for(pilot, lambda: "● ok" in status(app), what="recovery")
         assert not main.panes["dags"].has_class("stale")
 
@@ -197,7 +197,7 @@ async def test_keyboard_only_path_from_dag_to_log(size):
     async with app.run_test(size=size) as pilot:
         await loaded(pilot, app)
         main = app.main
-        assert main.compact == (size[0] < 100)
+        assert main.pane_layout.compact == (size[0] < 100)
         await pilot.press("j", "j", "j", "j", "j")  # example_mapped
         await pilot.press("enter")
         await wait_for(pilot, lambda: main.run_table.row_count == 1, what="runs")
@@ -208,7 +208,7 @@ async def test_keyboard_only_path_from_dag_to_log(size):
         await pilot.press("enter")
         await wait_for(pilot, lambda: main.log_view.ended, what="log of square[1]")
         assert any("square: 3 * 3 = 9" in line for line in main.log_view.lines)
-        if main.compact:
+        if main.pane_layout.compact:
             assert not main.panes["dags"].display or not main.query_one("#top").display
 
 
@@ -291,14 +291,14 @@ async def test_a_run_that_appears_late_does_not_pull_focus_from_where_the_user_w
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, app)
         main = app.main
-        main.show_run("example_fail", "manual__late")  # not listed yet
+        main.nav.show_run("example_fail", "manual__late")  # not listed yet
         await wait_for(pilot, lambda: main.run_table.row_count == 1, what="the DAG's runs")
-        main.activate("log")
+        main.pane_layout.activate("log")
         await pilot.pause(0.2)
         fake.add_run("example_fail", "manual__late", "queued", "2026-11-25T10:08:30+00:00")
         await wait_for(pilot, lambda: main.selection.run_id == "manual__late", what="the late run")
         await pilot.pause(0.3)
-        assert main.active == "log"
+        assert main.pane_layout.active == "log"
 
 
 async def test_after_a_trigger_at_80x24_the_new_run_is_shown():
@@ -309,11 +309,11 @@ async def test_after_a_trigger_at_80x24_the_new_run_is_shown():
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, app)
         main = app.main
-        assert main.active == "dags" and main.watcher.state("runs").paused
+        assert main.pane_layout.active == "dags" and main.watcher.state("runs").paused
         fake.add_run("example_fail", "manual__new", "queued", "2026-11-25T10:08:30+00:00")
-        main.show_run("example_fail", "manual__new")
+        main.nav.show_run("example_fail", "manual__new")
         await wait_for(pilot, lambda: main.selection.run_id == "manual__new", what="the new run selected")
-        assert main.active == "runs" and main.run_table.cursor_key == "manual__new"
+        assert main.pane_layout.active == "runs" and main.run_table.cursor_key == "manual__new"
 
 
 LONG = "warehouse_ingestion_pipeline_for_customer_orders_{}"
@@ -415,9 +415,9 @@ async def test_y_copies_the_ui_url_of_the_dag_run_or_task_and_Z_zooms(monkeypatc
         assert copied == ["http://airflow.test/dags/example_fail",
                           f"http://airflow.test/dags/example_fail/runs/{run}",
                           f"http://airflow.test/dags/example_fail/runs/{run}/tasks/boom"]
-        assert not main.compact
+        assert not main.pane_layout.compact
         await pilot.press("Z")
-        await wait_for(pilot, lambda: main.compact, what="zoomed")
+        await wait_for(pilot, lambda: main.pane_layout.compact, what="zoomed")
         assert main.panes["tasks"].display and not main.panes["dags"].display
         await pilot.press("Z")
-        await wait_for(pilot, lambda: not main.compact, what="back")
+        await wait_for(pilot, lambda: not main.pane_layout.compact, what="back")

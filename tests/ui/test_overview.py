@@ -66,7 +66,7 @@ async def test_enter_on_a_failed_run_opens_its_first_failed_task_log():
         await pilot.press("enter")
         main = app.main
         await wait_for(pilot, lambda: app.screen is main, what="the drill-down")
-        await wait_for(pilot, lambda: main.selection.task_key == "boom" and main.active == "log",
+        await wait_for(pilot, lambda: main.selection.task_key == "boom" and main.pane_layout.active == "log",
                        timeout=10, what="the failed task's log")
         assert (main.selection.dag_id, main.selection.run_id) == ("example_fail", FAIL_RUN)
         await wait_for(pilot, lambda: main.log_view.lines, what="log lines")

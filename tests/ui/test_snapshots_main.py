@@ -74,7 +74,7 @@ def test_server_down(snap_compare, size):
     async def run_before(pilot):
         await _drilled(pilot)
         fake.down = True
-        pilot.app.main.action_refresh()
+        pilot.app.action_refresh_data()
         await wait_for(pilot, lambda: pilot.app.main.panes["dags"].has_class("stale"),
                        what="stale")
         await pilot.pause(0.2)
@@ -111,9 +111,9 @@ def test_task_groups(snap_compare, size):
         await pilot.press("enter")
         await wait_for(pilot, lambda: main.run_table.row_count == 1, what="the run")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: main.active == "tasks", what="the tasks pane")
+        await wait_for(pilot, lambda: main.pane_layout.active == "tasks", what="the tasks pane")
         await wait_for(pilot, lambda: main.task_table.row_count == 8, what="the tasks")
         # (at 120x40 the log of the task under the cursor shows too: wait for all of it)
-        await wait_for(pilot, lambda: main.compact or main.log_view.ended, what="the log")
+        await wait_for(pilot, lambda: main.pane_layout.compact or main.log_view.ended, what="the log")
 
     assert snap_compare(frozen_app(fake), terminal_size=size, run_before=run_before)

@@ -86,7 +86,7 @@ async def test_invalid_json_blocks_submit_and_shows_line_and_column():
         assert sent == {"logical_date": None, "conf": {"name": "fixed", "count": 2}}
         new_run = "manual__2026-11-25T10:10:01+00:00"
         await wait_for(pilot, lambda: app.main.selection.run_id == new_run, what="the new run selected")
-        assert app.main.active == "runs"
+        assert app.main.pane_layout.active == "runs"
 
 
 async def test_schema_problems_warn_but_the_server_decides_and_its_error_keeps_the_text():
@@ -176,7 +176,7 @@ async def test_history_picker_offers_recent_confs_and_replaces_undoably(data_dir
         screen.editor.load_text('{"name": "first", "count": 7}')
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is app.main, what="first trigger")
-        app.main.activate("dags")
+        app.main.pane_layout.activate("dags")
         screen = await open_trigger(pilot, app)
         picker = screen.query_one("#history", Select)
         values = [value for _, value in picker._options if isinstance(value, str)]
@@ -202,7 +202,7 @@ async def test_t_on_a_run_prefills_its_conf():
         main = app.main
         main.goto_dag("example_params")
         await wait_for(pilot, lambda: main.run_table.row_count == 2, what="runs")
-        main.activate("runs")
+        main.pane_layout.activate("runs")
         main.run_table.move_cursor(row=1)
         await wait_for(pilot, lambda: main.selection.run_id == main.run_table.keys[1], what="run 2")
         await pilot.press("t")
@@ -223,7 +223,7 @@ async def test_hostile_run_conf_is_escaped_in_the_editor():
         main = app.main
         main.goto_dag("example_hostile")
         await wait_for(pilot, lambda: main.run_table.row_count == 1, what="hostile run")
-        main.activate("runs")
+        main.pane_layout.activate("runs")
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TriggerScreen) and app.screen.loaded,
                        what="modal")
@@ -259,7 +259,7 @@ async def test_403_on_trigger_is_shown_and_greys_t_out():
         assert "your token cannot do this" in text_of(screen, "#server-error")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main, what="the modal to close")
-        assert app.main.check_action("trigger", ()) is None  # shown greyed out
+        assert app.main.check_action("write", ("trigger",)) is None  # shown greyed out
         await pilot.press("t")
         await pilot.pause(0.1)
         assert app.screen is app.main

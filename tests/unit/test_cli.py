@@ -113,18 +113,25 @@ def test_no_command_opens_the_tui_on_the_overview(monkeypatch, env, capsys):
     class FakeApp:
         return_code = 0
 
-        def __init__(self, factory, profile_name, read_only, settings, landing):
+        def __init__(self, factory, profile_name, read_only, settings, landing, notify,
+                     notify_command, session, restore, handle_hangup):
             seen.update(profile=profile_name, read_only=read_only, landing=landing)
             seen["runs_seconds"] = settings.runs_seconds
+            seen.update(notify=notify, restore=restore, hangup=handle_hangup,
+                        session=session.profile)
 
         def run(self):
             seen["ran"] = True
 
     monkeypatch.setattr(app_module, "AstroTuiApp", FakeApp)
-    assert cli.main([]) == 0 and seen == {"profile": "env", "read_only": False, "ran": True,
-                                          "runs_seconds": 5.0, "landing": "overview"}
+    assert cli.main([]) == 0 and seen == {
+        "profile": "env", "read_only": False, "ran": True, "runs_seconds": 5.0,
+        "landing": "overview", "notify": "off", "restore": True, "hangup": True, "session": "env"}
     assert cli.main(["--read-only", "--url", "https://other.test"]) == 0
     assert seen["read_only"] is True
+    assert cli.main(["--notify", "failures", "--fresh"]) == 0
+    assert seen["notify"] == "failures" and seen["restore"] is False
+    assert cli.main(["--notify", "loud"]) == 2
     assert cli.main(["--profile", "nope"]) == 2
     assert "unknown profile 'nope'" in capsys.readouterr().err
 
@@ -150,6 +157,7 @@ def test_version_and_help(env, capsys):
     (["dags", "--paused", "--active"], "not allowed with"),
     (["profiles"], "required"),
     (["logs", "d", "r"], "TASK_ID"),
+    (["watch", "d", "--timeout", "0"], "positive"),
 ])
 def test_usage_errors_exit_2(env, capsys, argv, needle):
     r = cli_run(capsys, *argv)
@@ -164,6 +172,10 @@ def test_usage_errors_exit_2(env, capsys, argv, needle):
     (["trigger", "d", "--logical-date", "yesterday"], "ISO 8601"),
     (["status", "d", "r", "--timeout", "5"], "--timeout needs --wait"),
     (["logs", "d", "r", "t", "--timeout", "5"], "--timeout needs --follow"),
+    (["watch"], "watch needs DAG_ID and RUN_ID"),
+    (["watch", "d"], "watch needs DAG_ID and RUN_ID"),
+    (["watch", "d", "r", "--all"], "--all goes with --failures"),
+    (["watch", "--failures", "d"], "takes no DAG or run"),
     (["runs", "d", "--state", "running,weird"], "unknown run state 'weird'"),
     (["--profile", "nope", "dags"], "unknown profile 'nope'"),
     (["dags", "--url", "http://a.test:99999"], "invalid port"),

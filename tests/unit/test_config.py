@@ -150,6 +150,16 @@ def test_file_default_profile(cfg_file: Path, env: dict[str, str]) -> None:
     assert (local.auth, local.username, local.read_only) == ("password", "admin", True)
 
 
+def test_notify_and_its_command_from_the_profile_and_the_flag(cfg_file: Path,
+                                                              env: dict[str, str]) -> None:
+    write(cfg_file, '[profiles.p]\nurl = "https://x.example.com"\nnotify = "failures"\n'
+                    'notify_command = "notify-send-json --urgent"\n')
+    p = resolve_profile(env=env)
+    assert (p.notify, p.notify_command) == ("failures", "notify-send-json --urgent")
+    assert resolve_profile(env=env, notify="all").notify == "all"  # --notify wins
+    assert resolve_profile(cli_url="https://y.example.com", env=env).notify == "failures"
+
+
 def test_env_beats_file_default(cfg_file: Path, env: dict[str, str]) -> None:
     write(cfg_file, TWO_PROFILES)
     env |= {"ASTRO_AIRFLOW_URL": "https://other.astronomer.run/abc", "ASTRO_API_TOKEN": TOKEN}
@@ -226,6 +236,8 @@ def test_malformed_toml_is_one_line_with_position(cfg_file: Path, env: dict[str,
         ('[profiles.p]\nurl = "https://x"\nread_onyl = true\n', "unknown key 'read_onyl'"),
         ('[profiles.p]\nurl = "https://x"\nauth = "token"\n', "needs a secret"),
         ('[profiles.p]\nurl = "https://x"\nauth = "basic"\nsecret = "env:P"\n', "needs a username"),
+        ('[profiles.p]\nurl = "https://x"\nnotify = "loud"\n', "notify must be one of off,"),
+        ('[profiles.p]\nurl = "https://x"\nnotify_command = 3\n', "'notify_command' must be a"),
         ('profiles = 3\n', "'profiles' must be a table"),
         ('default_profile = 3\n', "'default_profile' must be a string"),
         (b"\xff\xfe", "not valid UTF-8"),

@@ -1,4 +1,4 @@
-"""The alerts' building blocks (astro_tui/notify.py): which runs newly end, the rate limit, and
+"""The alerts' building blocks (astro_tui/notify.py): the notify modes, the rate limit, and
 the terminal's desktop-notification sequences (sanitized, tmux-wrapped)."""
 
 from __future__ import annotations
@@ -8,49 +8,63 @@ import re
 import pytest
 
 from astro_tui.airflow.models import DagRun
-from astro_tui.notify import Alert, Limiter, Transitions, desktop_sequence, run_alert, tmux_wrap
+from astro_tui.notify import (
+    Alert,
+    Limiter,
+    check_mode,
+    desktop_sequence,
+    run_alert,
+    summary,
+    tmux_wrap,
+    wanted,
+)
 
 
 def run(dag: str, run_id: str, state: str | None) -> DagRun:
     return DagRun.from_json({"dag_id": dag, "dag_run_id": run_id, "state": state})
 
 
-def test_only_runs_that_fail_after_watching_began_alert():
-    t = Transitions("failures")
-    t.seed([run("a", "old", "failed"), run("b", "r1", "running")])
-    assert t.feed([run("a", "old", "failed")]) == []  # failed before: never alerts
-    assert t.feed([run("b", "r1", "running")]) == []
-    failed = t.feed([run("b", "r1", "failed"), run("c", "r2", "success")])
-    assert [(r.dag_id, r.state) for r in failed] == [("b", "failed")]
-    assert t.feed([run("b", "r1", "failed")]) == []  # seen again: once only
-    assert [r.run_id for r in t.feed([run("d", "new", "failed")])] == ["new"]
-
-
-def test_mode_all_alerts_every_end_and_off_none():
-    everything = Transitions("all")
-    everything.seed([run("a", "r", "running")])
-    assert [r.state for r in everything.feed([run("a", "r", "success")])] == ["success"]
-    quiet = Transitions("off")
-    quiet.seed([run("a", "r", "running")])
-    assert quiet.feed([run("a", "r", "failed")]) == []
+def test_the_notify_modes():
+    failed, ok = run("a", "r", "failed"), run("a", "s", "success")
+    assert wanted(failed, "failures") and not wanted(ok, "failures")
+    assert wanted(failed, "all") and wanted(ok, "all")
+    assert not wanted(failed, "off") and not wanted(ok, "off")
+    assert check_mode("all") == "all"
     with pytest.raises(ValueError, match="failures"):
-        Transitions("loud")
+        check_mode("loud")
 
 
-def test_fifty_failures_at_once_are_three_alerts_and_one_summary():
+def test_an_alert_as_the_hook_reads_it():
+    alert = run_alert(run("etl", "manual__1", "failed"), watched="run")
+    assert alert.to_json("prod") == {
+        "event": "ended", "profile": "prod", "title": "etl: failed", "body": "manual__1",
+        "dag_id": "etl", "run_id": "manual__1", "task": None, "state": "failed",
+        "watched": "run", "count": 1}
+    folded = summary([alert, alert]).to_json()
+    assert (folded["event"], folded["count"], folded["title"]) == ("summary", 2, "2 runs failed")
+
+
+def test_fifty_failures_at_once_are_one_summary_and_a_full_window_waits():
     now = [0.0]
     limiter = Limiter(burst=3, window=60.0, clock=lambda: now[0])
     alerts = [run_alert(run(f"dag_{n:02}", "r", "failed")) for n in range(50)]
     out = limiter.offer(alerts)
-    assert len(out) == 4
-    assert [a.title for a in out[:3]] == ["dag_00: failed", "dag_01: failed", "dag_02: failed"]
-    assert out[3].title == "47 more runs failed"
-    assert out[3].body.startswith("dag_03, dag_04") and len(out[3].body) <= 200  # bounded
-    assert [a.title for a in limiter.offer([run_alert(run("x", "r", "failed"))])] == [
-        "1 more run failed"]  # the window is still full
+    assert [a.title for a in out] == ["50 runs failed"]
+    assert out[0].count == 50 and out[0].body.startswith("dag_00, dag_01")
+    assert len(out[0].body) <= 200  # bounded
+    # a few at once pass one by one, while the window has room
+    assert [a.title for a in limiter.offer([run_alert(run("x", "r", "failed")),
+                                            run_alert(run("y", "r", "success"))])] == [
+        "x: failed", "y: success"]
+    # the window is full (3 sent): what comes waits, then leaves as one summary
+    assert limiter.offer([run_alert(run("z", "r", "failed"))]) == []
+    assert limiter.offer([run_alert(run("w", "r", "success"))]) == []
+    assert limiter.wait() == 60.0 and limiter.flush() == []
     now[0] = 61.0
-    assert [a.title for a in limiter.offer([run_alert(run("x", "r", "failed"))])] == [
-        "x: failed"]
+    assert limiter.wait() == 0.0
+    late = limiter.flush()
+    assert [(a.title, a.body) for a in late] == [("2 runs ended", "w, z")]
+    assert limiter.pending == [] and limiter.flush() == []
 
 
 def test_a_hostile_dag_id_cannot_escape_the_notification():

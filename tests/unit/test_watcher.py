@@ -533,7 +533,7 @@ async def test_a_followed_log_arrives_in_reads_until_finished():
         await until(lambda: hits(fake, CHANGES) >= 6, "6 polls of another topic")
         assert len(fake.reads) == log_reads
         assert len(events.all) == delivered
-        assert watcher.log_follower(sub).finished
+        assert sub.follower.finished
     finally:
         await asyncio.wait_for(watcher.aclose(), DEADLINE)
 

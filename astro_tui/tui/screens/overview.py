@@ -15,14 +15,16 @@ from typing import Any
 from textual import events, on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from astro_tui.airflow.logs import ui_url
 from astro_tui.airflow.models import Dag, DagImportError, DagRun, DagWarning, Health, HitlDetail
 from astro_tui.present.labels import ti_label
+from astro_tui.present.states import run_is_active
 from astro_tui.text import escape_markup
 from astro_tui.tui.actions import bindings
 from astro_tui.tui.context import UiContext
+from astro_tui.tui.layout import PaneLayout
 from astro_tui.tui.links import copy_link
 from astro_tui.tui.messages import (
     DagsUpdated,
@@ -48,12 +50,12 @@ from astro_tui.tui.widgets.rows import (
     inbox_rows,
 )
 from astro_tui.tui.widgets.status_bar import StatusBar
+from astro_tui.watch.alerts import Alerts, Watch
 from astro_tui.watch.events import DagList, HealthOf, ImportErrorsOf, InboxOf
 from astro_tui.watch.feed import Subscription
 from astro_tui.watch.inbox import Inbox
 from astro_tui.watch.watcher import Watcher
 
-PANES = ("inbox", "dags")
 #: (dag_id, run_id, task key or None): what Enter opens in the drill-down
 Drill = Callable[[str, str | None, str | None], None]
 
@@ -61,10 +63,11 @@ Drill = Callable[[str, str | None, str | None], None]
 class OverviewScreen(Screen[Any]):
     BINDINGS = bindings("overview")
 
-    def __init__(self, watcher: Watcher, ctx: UiContext, drill: Drill) -> None:
+    def __init__(self, watcher: Watcher, ctx: UiContext, drill: Drill, alerts: Alerts) -> None:
         super().__init__()
         self.watcher = watcher
         self.ctx = ctx
+        self.alerts = alerts
         self._drill = drill
         self._dag_rows = DagRows(recent=True)
         self.dags: dict[str, Dag] = {}
@@ -80,7 +83,14 @@ class OverviewScreen(Screen[Any]):
         #: inbox row key -> the human-in-the-loop request it shows
         self._requests: dict[str, HitlDetail] = {}
         self._subs: list[Subscription] = []
-        self.active = "dags"
+        self.health_strip = HealthStrip(id="health")
+        self.inbox_table = KeyedTable(INBOX_COLUMNS, fit=True, id="inbox-table")
+        self.dag_table = KeyedTable(OVERVIEW_DAG_COLUMNS, fit=True, id="overview-dag-table")
+        self.panes = {
+            "inbox": Pane("Inbox", self.inbox_table, id="inbox"),
+            "dags": Pane("DAGs", self.dag_table, id="overview-dags"),
+        }
+        self.pane_layout = PaneLayout(self, self.panes, active="dags", changed=self.update_status)
 
     # -- the palette (DagBrowser) ------------------------------------------------------------
 
@@ -93,13 +103,6 @@ class OverviewScreen(Screen[Any]):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        self.health_strip = HealthStrip(id="health")
-        self.inbox_table = KeyedTable(INBOX_COLUMNS, fit=True, id="inbox-table")
-        self.dag_table = KeyedTable(OVERVIEW_DAG_COLUMNS, fit=True, id="overview-dag-table")
-        self.panes = {
-            "inbox": Pane("Inbox", self.inbox_table, id="inbox"),
-            "dags": Pane("DAGs", self.dag_table, id="overview-dags"),
-        }
         yield self.health_strip
         yield self.panes["inbox"]
         yield self.panes["dags"]
@@ -113,7 +116,7 @@ class OverviewScreen(Screen[Any]):
         window = self.watcher.settings.inbox_window_seconds
         self._subs = [self.watcher.subscribe(topic, post) for topic in (
             DagList(), HealthOf(), ImportErrorsOf(), InboxOf(window))]
-        self.dag_table.focus()
+        self.pane_layout.activate("dags")
         self.set_interval(1.0, self._tick, name="status")
         self.update_status()
 
@@ -131,44 +134,25 @@ class OverviewScreen(Screen[Any]):
             sub.resume()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        for name, pane in self.panes.items():
-            if event.widget in (pane.body, pane.filter_input):
-                self.active = name
-                pane.add_class("active")
-            else:
-                pane.remove_class("active")
-        self.update_status()
+        self.pane_layout.focused(event.widget)
 
     # -- keys ----------------------------------------------------------------------------------
 
-    def action_next_pane(self) -> None:
-        self._focus(PANES[(PANES.index(self.active) + 1) % len(PANES)])
-
-    def action_prev_pane(self) -> None:
-        self._focus(PANES[(PANES.index(self.active) - 1) % len(PANES)])
-
-    def _focus(self, pane: str) -> None:
-        self.active = pane
-        self.panes[pane].body.focus()
+    def action_pane(self, delta: int) -> None:
+        self.pane_layout.step(delta)
 
     def action_back(self) -> None:
-        pane = self.panes[self.active]
-        if pane.filtering:
-            pane.close_filter(clear=True)
-            self._apply_filter(self.active, "")
+        self.pane_layout.close_filter()
 
     def action_filter(self) -> None:
-        self.panes[self.active].open_filter()
-
-    def action_refresh(self) -> None:
-        self.watcher.refresh()
+        self.pane_layout.open_filter()
 
     def action_copy_link(self) -> None:
         """y: the Airflow UI address of the DAG or run under the cursor."""
         client = self.watcher.client
         if client is None:
             return
-        if self.active == "inbox":
+        if self.pane_layout.active == "inbox":
             key = self.inbox_table.cursor_key
             target = self._targets.get(key or "")
             request = self._requests.get(key or "")
@@ -187,25 +171,41 @@ class OverviewScreen(Screen[Any]):
             url = ui_url(client.root_url, client.version.major, cursor)
         copy_link(self, url)
 
+    def action_watch(self) -> None:
+        """a: alert me when the DAG's next run ends (DAGs), or when the run ends (inbox)."""
+        if self.pane_layout.active == "dags":
+            key = self.dag_table.cursor_key
+            watch = Watch("dag", key) if key else None
+        else:
+            target = self._targets.get(self.inbox_table.cursor_key or "")
+            watch = Watch("run", target[0], target[1]) if target else None
+        if watch is None:
+            return
+        label = escape_markup(watch.label(), max_len=120, newline=" ")
+        run = self.watcher.run(watch.dag_id, watch.run_id) if watch.run_id else None
+        if run is not None and not run_is_active(run.state) and not self.alerts.watching(watch):
+            self.notify(f"{label} is already {escape_markup(run.state)}: nothing to wait for.",
+                        timeout=4)
+        elif self.alerts.toggle(watch):
+            what = "its next run ends" if watch.kind == "dag" else "it ends"
+            self.notify(f"◉ {label}: an alert when {what}.", timeout=4)
+        else:
+            self.notify(f"{label}: no alert.", timeout=4)
+
+    def show_marks(self) -> None:
+        dags, runs, _ = self.alerts.marks()
+        self.dag_table.set_marks(dags)
+        self.inbox_table.set_marks({f"{kind} {d} {r}" for d, r in runs
+                                    for kind in ("failed", "active")})
+        self.update_status()
+
     def action_import_errors(self) -> None:
         self.app.push_screen(ImportErrorsScreen(self.health, self.health_read_at,
                                                 self.import_errors, self.dags, self.warnings))
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        for name, pane in self.panes.items():
-            if event.input is pane.filter_input:
-                self._apply_filter(name, event.value)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        for pane in self.panes.values():
-            if event.input is pane.filter_input:
-                pane.close_filter(clear=False)
-
-    def _apply_filter(self, pane: str, text: str) -> None:
-        body = self.panes[pane].body
-        if isinstance(body, KeyedTable):
-            body.set_filter(text)
-            self._retitle()
+    @on(Pane.Filtered)
+    def _filtered(self) -> None:
+        self._retitle()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter: the drill-down on the row's DAG (and run, and first failed task)."""
@@ -240,7 +240,7 @@ class OverviewScreen(Screen[Any]):
         self.dag_table.sync(self._dag_rows.rows(self.dags, self.latest, self.ctx.now(),
                                                 self.ctx.tz, self.recent))
         self._retitle()
-        self.update_status()
+        self.show_marks()
 
     @on(HealthUpdated)
     def _health_updated(self, message: HealthUpdated) -> None:
@@ -274,6 +274,7 @@ class OverviewScreen(Screen[Any]):
         self._requests = {awaiting_key(h): h for h in inbox.awaiting}
         self.inbox_table.sync(rows)
         self._retitle()
+        self.show_marks()
 
     def _answer(self, request: HitlDetail) -> None:
         """Enter on a request waiting for a person: answer it in a modal."""
@@ -310,4 +311,4 @@ class OverviewScreen(Screen[Any]):
         self.update_status()
 
     def update_status(self) -> None:
-        self.status.show(status_text(self.ctx, self.watcher, "dags"))
+        self.status.show(status_text(self.ctx, self.watcher, "dags", len(self.alerts.watches)))

@@ -10,6 +10,8 @@ wide as its content (up to its `width`), a `flex` column takes the room the othe
 when the room runs out columns are dropped by `priority` (highest number first; empty columns
 always). A cell wider than its column is cut with "…", in the middle for `cut="middle"` (ids,
 whose distinguishing part is often the end). `cells(key)` always gives the whole row.
+
+`set_marks(keys)` puts `MARK` before the first cell of those rows (what the person watches).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from textual.widgets.data_table import CellDoesNotExist
 from astro_tui.tui.actions import bindings
 
 Cell = Text | str
+#: before the first cell of a marked row (a watched DAG, run or task)
+MARK = Text("◉ ", style="bold yellow")
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class KeyedTable(DataTable):
         self._shown: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
         self.filter_text = ""
+        self.marks: frozenset[str] = frozenset()
         self._quiet = False  # while True, update_cell's whole-table refresh is skipped
         self.repaints = 0  # cells written since mount: lets tests prove idle refreshes are free
 
@@ -104,9 +109,9 @@ class KeyedTable(DataTable):
     def _natural(self) -> list[int]:
         if self._naturals is None:
             widths = [0] * len(self._columns_spec)
-            for _, cells in self._wanted:
+            for key, cells in self._wanted:
                 for i, cell in enumerate(cells):
-                    n = len(_plain(cell))
+                    n = len(_plain(cell)) + (len(MARK) if i == 0 and key in self.marks else 0)
                     if n > widths[i]:
                         widths[i] = n
             self._naturals = [
@@ -159,7 +164,10 @@ class KeyedTable(DataTable):
             plan.append((i, w))
         return plan
 
-    def _project(self, cells: tuple[Cell, ...]) -> tuple[Cell, ...]:
+    def _project(self, key: str, cells: tuple[Cell, ...]) -> tuple[Cell, ...]:
+        if key in self.marks and cells:
+            first = cells[0] if isinstance(cells[0], Text) else Text(cells[0])
+            cells = (MARK + first, *cells[1:])
         if not self._fit:
             return cells
         specs = self._columns_spec
@@ -218,6 +226,14 @@ class KeyedTable(DataTable):
             self.filter_text = text
             self._apply()
 
+    def set_marks(self, keys: set[str] | frozenset[str]) -> None:
+        """Mark these rows (and unmark the others)."""
+        marks = frozenset(keys)
+        if marks != self.marks:
+            self.marks = marks
+            self._naturals = None
+            self._apply()
+
     def select_key(self, key: str) -> bool:
         if key in self._order:
             self.move_cursor(row=self._order.index(key))
@@ -268,7 +284,7 @@ class KeyedTable(DataTable):
             self._order = kept
             self._update_changed(visible[: len(kept)])
             for key, cells in visible[len(kept):]:
-                cells = self._project(cells)
+                cells = self._project(key, cells)
                 self.add_row(*cells, key=key)
                 self._shown[key] = cells
                 self._order.append(key)
@@ -289,7 +305,7 @@ class KeyedTable(DataTable):
         self._quiet = True
         try:
             for index, (key, full) in enumerate(visible):
-                cells = self._project(full)
+                cells = self._project(key, full)
                 old = self._shown.get(key, ())
                 changed = False
                 for i, cell in enumerate(cells):
@@ -320,7 +336,7 @@ class KeyedTable(DataTable):
             self._shown = {}
             self._order = []
             for key, full in visible:
-                cells = self._project(full)
+                cells = self._project(key, full)
                 self.add_row(*cells, key=key)
                 self._shown[key] = cells
                 self._order.append(key)

@@ -35,7 +35,7 @@ from astro_tui.tui.screens.save_log import (
 from astro_tui.tui.widgets.log.keys import LogKeys
 from astro_tui.tui.widgets.log.store import HEADER, LineFormatter
 from astro_tui.watch.events import LogOf
-from astro_tui.watch.watcher import Subscription, Watcher
+from astro_tui.watch.watcher import LogSubscription, Watcher
 
 SEARCH_PLACEHOLDER = "search the log (Enter keeps it, Esc clears; n/N next/previous)"
 
@@ -51,7 +51,7 @@ class LogView(LogKeys):
         super().__init__(max_lines, **kwargs)
         self.watcher = watcher
         self.formatter = LineFormatter(tz)
-        self.sub: Subscription | None = None  # the log being read (the Watcher reads it)
+        self.sub: LogSubscription | None = None  # the log being read (the Watcher reads it)
         self.visible = True
         self.debounce = 0.25
 
@@ -72,7 +72,7 @@ class LogView(LogKeys):
     @property
     def follower(self) -> LogFollower | None:
         """What reads the shown try (its try number, mode and counters)."""
-        return self.watcher.log_follower(self.sub) if self.sub is not None else None
+        return self.sub.follower if self.sub is not None else None
 
     def set_visible(self, visible: bool) -> None:
         """A hidden log pane does not poll."""
@@ -165,7 +165,7 @@ class LogView(LogKeys):
             self.notify("The log has ended: nothing to follow.", markup=False)
             return
         self.follow = not self.follow
-        self.watcher.set_log_following(sub, self.follow)
+        sub.set_following(self.follow)
         if self.follow:
             self.action_bottom()
         self._retitle()

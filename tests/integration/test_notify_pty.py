@@ -1,0 +1,59 @@
+"""Alerts from a real terminal (issue 16's acceptance): `astro-tui --notify failures` runs in a
+pty "inside tmux" ($TMUX set, which is what changes the wrapping) against the real Airflow 3;
+a failing DAG is triggered from outside (the REST API, as another shell would). The app's
+output must then hold a BEL and the tmux-wrapped OSC 9 / OSC 777 notification for that run
+within two poll intervals of the run's end (the server runs on this machine: one clock)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+
+import pytest
+
+from tests.integration.test_log_live import RUN_TIMEOUT, run_state, trigger
+from tests.integration.test_log_pty import Terminal, app_env
+
+pytestmark = pytest.mark.integration
+
+POLL_SECONDS = 5.0  # the profile default: the "runs changed since" poll's interval
+
+
+def end_time(server, dag_id: str, run_id: str) -> float:
+    with server.http_client(timeout=30) as c:
+        r = c.get(f"{server.api}/dags/{dag_id}/dagRuns/{run_id}")
+        r.raise_for_status()
+        return datetime.fromisoformat(r.json()["end_date"].replace("Z", "+00:00")).timestamp()
+
+
+def test_notify_failures_reaches_the_terminal_through_tmux(airflow3, tmp_path):
+    term = Terminal(app_env(airflow3, tmp_path, TMUX="/tmp/tmux-0/default,1,0"),
+                    args=("--notify", "failures"))
+    try:
+        term.wait_text("example_taskgroup", 90)  # the overview is up (and watching)
+        run_id = trigger(airflow3, "example_fail", {})
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while run_state(airflow3, "example_fail", run_id) not in ("success", "failed"):
+            assert time.monotonic() < deadline, "example_fail did not finish"
+            term.read(1.0)  # (reading all along: a full pty would stall the app's writes)
+        assert run_state(airflow3, "example_fail", run_id) == "failed"
+        ended = end_time(airflow3, "example_fail", run_id)
+        # tmux passthrough: DCS "tmux;" with every ESC doubled, then ST
+        osc9 = f"\x1bPtmux;\x1b\x1b]9;example_fail: failed: {run_id}\x07\x1b\\"
+        osc777 = f"\x1bPtmux;\x1b\x1b]777;notify;example_fail: failed;{run_id}\x07\x1b\\"
+        deadline = time.monotonic() + 60
+        while osc9.encode() not in term.out and time.monotonic() < deadline:
+            term.read(0.1)
+        seen = time.time()
+        raw = bytes(term.out)
+        assert osc9.encode() in raw, "no notification"
+        assert osc777.encode() in raw
+        assert ("\x07" + osc9).encode() in raw  # the bell, just before
+        latency = seen - ended
+        print(f"alert {latency:.1f} s after the run ended (poll {POLL_SECONDS:g} s)")
+        assert latency <= 2 * POLL_SECONDS, f"the alert took {latency:.1f} s"
+        # no plain OSC 9 outside the tmux wrapping
+        assert re.search(rb"(?<!\x1b)\x1b\]9;", raw) is None
+    finally:
+        term.close()
