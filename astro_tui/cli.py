@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from astro_tui.session import open_client
     from astro_tui.state import SessionStore
     from astro_tui.tui.app import AstroTuiApp, Settings
+    from astro_tui.watch.saved import DagListStore
 
     app = AstroTuiApp(
         lambda: open_client(profile),
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         session=SessionStore(profile.name),
         restore=not args.fresh,
         handle_hangup=True,
+        saved_dags=DagListStore(profile.name),
     )
     app.run()
     return app.return_code or 0

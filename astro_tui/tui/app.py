@@ -24,6 +24,7 @@ from astro_tui.tui.screens.help import HelpScreen
 from astro_tui.tui.screens.main import MainScreen
 from astro_tui.tui.screens.overview import OverviewScreen
 from astro_tui.watch.alerts import Alerts, Watch
+from astro_tui.watch.saved import DagListStore
 from astro_tui.watch.settings import Settings
 from astro_tui.watch.watcher import Watcher
 
@@ -56,9 +57,11 @@ class AstroTuiApp(App):
         session: SessionStore | None = None,
         restore: bool = True,
         handle_hangup: bool = False,
+        saved_dags: DagListStore | None = None,
     ) -> None:
         """`session`: where the session is saved on quit and SIGHUP (`handle_hangup`), and
-        read from on start (unless `restore` is False: a clean start)."""
+        read from on start (unless `restore` is False: a clean start). `saved_dags`: the last
+        DAG list, painted at once on start (marked with its age) and saved on quit."""
         super().__init__()
         self.connect = connect
         self.profile_name = profile_name
@@ -79,6 +82,10 @@ class AstroTuiApp(App):
                              mode=notify, command=notify_command, profile=profile_name,
                              on_hook_error=self._hook_error, on_change=self._watches_changed)
         self._session = session
+        self._saved_dags = saved_dags
+        cached = saved_dags.load() if saved_dags is not None else None
+        if cached is not None:
+            self.watcher.cache.seed(cached.saved_at, cached.dags, cached.latest, cached.recent)
         self._saved = session.load() if session is not None and restore else None
         self._watches = [*(self._saved.watches if self._saved else ()), *watches]
         self._handle_hangup = handle_hangup
@@ -138,13 +145,16 @@ class AstroTuiApp(App):
             self.switch_screen("overview")
 
     def save_session(self) -> None:
-        """Where the person is, for the next start (quit, SIGHUP). Never fatal."""
-        if self._session is None or not self.is_screen_installed("main"):
-            return
+        """Where the person is, and the DAG list, for the next start (quit, SIGHUP). Never
+        fatal: the next start is merely clean, or slower."""
+        cache = self.watcher.cache
         try:
-            self._session.save(capture(self, self.main, self.alerts))
+            if self._saved_dags is not None and cache.dags and cache.cached_at is None:
+                self._saved_dags.save(self.now(), cache.dags, cache.latest, cache.recent)
+            if self._session is not None and self.is_screen_installed("main"):
+                self._session.save(capture(self, self.main, self.alerts))
         except OSError:
-            pass  # (the next start is merely clean)
+            pass
 
     async def action_quit(self) -> None:
         self.save_session()

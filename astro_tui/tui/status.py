@@ -45,6 +45,10 @@ def status_text(ctx: UiContext, watcher: Watcher, active: str, watched: int = 0)
         age, interval, failing = watcher.age(kind)
         if age is not None and (failing or age > 2 * (interval or 1e9) + 5):
             text.append(f" · {active} updated {duration(age)} ago", style="yellow")
+    cached_at = watcher.cache.cached_at
+    if cached_at is not None:
+        age = max(0.0, (ctx.now() - cached_at).total_seconds())
+        text.append(f" · DAG list saved {duration(age)} ago, refreshing…", style="yellow")
     if watched:
         text.append(f" · ◉ {watched} watched", style="bold yellow")
     notice = ctx.current_notice()

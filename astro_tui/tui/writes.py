@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual.command import Hit, Hits, Provider
@@ -29,9 +29,10 @@ from astro_tui.present.labels import ti_label
 from astro_tui.text import escape_markup, safe_text
 from astro_tui.tui.actions import BY_ID, WRITE_DETAILS, is_write, write_actions
 from astro_tui.tui.context import UiContext
-from astro_tui.tui.screens.confirm import Choice, ClearScreen, ConfirmScreen, Option
-from astro_tui.tui.screens.trigger import TriggerOutcome, TriggerScreen
 from astro_tui.watch.watcher import Watcher
+
+if TYPE_CHECKING:  # the dialogs are imported when first opened (a faster first paint)
+    from astro_tui.tui.screens.trigger import TriggerOutcome
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,8 @@ class WriteActions:
             return
         run = target.run if target.pane != "dags" else None
         dag = target.dag
+        from astro_tui.tui.screens.trigger import TriggerScreen
+
         screen = TriggerScreen(
             client, dag_id, run=run, paused=dag.is_paused if dag else None,
             history=ConfHistory(self._ctx.profile_name),
@@ -218,12 +221,16 @@ class WriteActions:
             self._write("pause", f"{verb} {dag_id}",
                         partial(client.set_paused, dag_id, pause), done)
 
+        from astro_tui.tui.screens.confirm import Choice, ConfirmScreen
+
         self._screen.app.push_screen(ConfirmScreen(f"{verb} DAG", message, [
             Choice("no", "Cancel", "n"), Choice("yes", verb, "y", "warning")]), answered)
 
     # -- c: clear ------------------------------------------------------------------------------
 
     def _clear(self, target: Target) -> None:
+        from astro_tui.tui.screens.confirm import ClearScreen, Option
+
         client = self._client()
         ti = target.ti if target.pane in ("tasks", "log") else None
         run = target.run
@@ -311,6 +318,8 @@ class WriteActions:
                 self._watcher.refresh("runs", "tasks", "changes")
 
             self._write("mark", what, partial(call, state), done)
+
+        from astro_tui.tui.screens.confirm import Choice, ConfirmScreen
 
         self._screen.app.push_screen(ConfirmScreen("Mark", message, [
             Choice("cancel", "Cancel", "n"), Choice("failed", "Failed", "f", "error"),

@@ -37,9 +37,22 @@ class Cache:
         self.dags: dict[str, Dag] = {}
         self.latest: dict[str, DagRun] = {}
         self.recent: dict[str, list[DagRun]] = {}  # newest first
+        #: the data came from the saved list (watch/saved.py), not the server: when it was
+        #: saved (None once the server's list is read)
+        self.cached_at: datetime | None = None
+
+    def seed(self, saved_at: datetime, dags: dict[str, Dag], latest: dict[str, DagRun],
+             recent: dict[str, list[DagRun]]) -> None:
+        """The saved list, until the server's is read (which replaces it whole)."""
+        self.dags, self.latest = dict(dags), dict(latest)
+        self.recent = {k: sorted(v, key=_when, reverse=True)[:RECENT] for k, v in recent.items()}
+        self.cached_at = saved_at
 
     def load(self, dags: Iterable[Dag], runs: Iterable[DagRun]) -> None:
         """A full read: the DAGs and a batch of recent runs (all DAGs)."""
+        if self.cached_at is not None:  # the saved list goes whole: nothing of it is kept
+            self.cached_at = None
+            self.latest, self.recent = {}, {}
         self.dags = {d.dag_id: d for d in dags}
         runs = list(runs)
         recent: dict[str, list[DagRun]] = {}

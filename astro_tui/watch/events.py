@@ -97,6 +97,8 @@ class DagsChanged:
     latest: Mapping[str, DagRun]
     #: each DAG's newest runs (up to 10, newest first) among those read so far: the strip
     recent: Mapping[str, Sequence[DagRun]] = field(default_factory=dict)
+    #: the saved list of the last session (when it was saved), shown until the server's comes
+    cached_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,10 @@ class Watcher:
 
     def _new_feed(self, topic: SharedTopic) -> Feed:
         if isinstance(topic, DagList):
-            return DagListFeed(self, topic)
+            feed = DagListFeed(self, topic)
+            if self.cache.cached_at is not None:
+                feed.last = self._dags_event()  # the saved list, at once, marked with its age
+            return feed
         if isinstance(topic, RunsOf):
             return RunsFeed(self, topic)
         if isinstance(topic, TasksOf):
@@ -283,9 +286,12 @@ class Watcher:
     def publish_dags(self) -> None:
         feed = self._feeds.get(DagList())
         if feed is not None:
-            cache = self.cache
-            feed.publish(DagsChanged(dict(cache.dags), dict(cache.latest),
-                                     {k: tuple(v) for k, v in cache.recent.items()}))
+            feed.publish(self._dags_event())
+
+    def _dags_event(self) -> DagsChanged:
+        cache = self.cache
+        return DagsChanged(dict(cache.dags), dict(cache.latest),
+                           {k: tuple(v) for k, v in cache.recent.items()}, cache.cached_at)
 
     def dags_loaded(self, started: datetime) -> None:
         self._changes.start(started)

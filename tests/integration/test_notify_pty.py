@@ -6,7 +6,11 @@ within two poll intervals of the run's end (the server runs on this machine: one
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+import stat
 import time
 from datetime import datetime
 
@@ -57,3 +61,41 @@ def test_notify_failures_reaches_the_terminal_through_tmux(airflow3, tmp_path):
         assert re.search(rb"(?<!\x1b)\x1b\]9;", raw) is None
     finally:
         term.close()
+
+
+def test_sighup_saves_the_session_and_the_next_start_reopens_there(airflow3, tmp_path):
+    """An SSH drop (SIGHUP) ends the app after it wrote where it was; the next start, in a new
+    terminal, reopens the drill-down on the same DAG and paints the saved DAG list."""
+    env = app_env(airflow3, tmp_path)
+    term = Terminal(env)
+    try:
+        term.wait_text("example_taskgroup", 90)
+        term.press("/", 1)
+        term.press("example_success", 1)
+        term.press("\r", 1)  # keep the filter
+        term.press("\r", 1)  # the drill-down on example_success's runs
+        term.wait_text("· example_success", 30)
+        os.kill(term.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while os.waitpid(term.pid, os.WNOHANG) == (0, 0):
+            assert time.monotonic() < deadline, "the app did not end on SIGHUP"
+            term.read(0.2)
+    finally:
+        try:
+            os.kill(term.pid, signal.SIGKILL)
+            os.waitpid(term.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(term.fd)
+    sessions = list((tmp_path / "state" / "sessions").glob("*.json"))
+    assert len(sessions) == 1 and stat.S_IMODE(sessions[0].stat().st_mode) == 0o600
+    saved = json.loads(sessions[0].read_text())
+    assert (saved["screen"], saved["dag_id"], saved["pane"]) == ("main", "example_success", "runs")
+    assert list((tmp_path / "state" / "cache").glob("*.json"))  # the DAG list too
+
+    again = Terminal(env)
+    try:
+        again.wait_text("· example_success", 60)  # the runs pane of the same DAG, at once
+        assert "Inbox" not in again.screen_text()  # the drill-down, not the overview
+    finally:
+        again.close()

@@ -4,12 +4,19 @@ starts clean; a corrupt session file is one line on the status bar, never a cras
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timezone
+
 import pytest
 
 from astro_tui.state import SessionStore
+from astro_tui.tui.app import AstroTuiApp, Settings
 from astro_tui.watch.alerts import Watch
+from astro_tui.watch.saved import DagListStore
 from tests.conftest import status, wait_for
-from tests.ui.fake import FakeDeployment, make_app
+from tests.ui.fake import NOW, FakeDeployment, make_app
+
+SETTINGS = Settings(dags_seconds=30, runs_seconds=0.2, tasks_seconds=0.2, log_seconds=0.2)
 
 FAIL_RUN = "manual__2026-11-25T10:06:45.688918+00:00"  # example_fail: failed; boom has 2 tries
 
@@ -89,3 +96,37 @@ async def test_a_corrupt_session_file_is_one_line_on_the_status_bar(store):
         await dags_shown(pilot, app)
         await wait_for(pilot, lambda: "saved session ignored" in status(app), what="the line")
         assert "bad screen or pane" in status(app)
+
+
+async def test_a_warm_start_paints_the_saved_list_before_the_server_answers(tmp_path):
+    fake = FakeDeployment()
+    store = DagListStore("test", tmp_path / "cache.json")
+    first = make_app(fake, saved_dags=store, landing="overview")
+    async with first.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: first.overview.dag_table.row_count == 9, what="DAGs")
+        await pilot.press("q")
+    assert store.path.exists()
+
+    gate = asyncio.Event()
+
+    async def slow_connect():
+        await gate.wait()
+        return await fake.connect()
+
+    # a server that has not answered yet
+    warm = AstroTuiApp(slow_connect, profile_name="test", settings=SETTINGS, now=lambda: NOW,
+                       tz=timezone.utc, saved_dags=DagListStore("test", store.path),
+                       landing="overview")
+    async with warm.run_test(size=(120, 40)) as pilot:
+        table = warm.overview.dag_table
+        await wait_for(pilot, lambda: table.row_count == 9, what="the saved list")
+        requests = len(fake.requests)
+        assert warm.watcher.client is None  # not even connected
+        assert warm.overview.panes["dags"].has_class("stale")
+        assert "DAG list saved" in warm.overview.status.text
+        gate.set()
+        await wait_for(pilot, lambda: warm.watcher.cache.cached_at is None, what="fresh list")
+        await wait_for(pilot, lambda: not warm.overview.panes["dags"].has_class("stale"),
+                       what="no longer stale")
+        await wait_for(pilot, lambda: "DAG list saved" not in warm.overview.status.text, what="status")
+        assert len(fake.requests) > requests

@@ -114,11 +114,12 @@ def test_no_command_opens_the_tui_on_the_overview(monkeypatch, env, capsys):
         return_code = 0
 
         def __init__(self, factory, profile_name, read_only, settings, landing, notify,
-                     notify_command, session, restore, handle_hangup):
+                     notify_command, session, restore, handle_hangup, saved_dags):
             seen.update(profile=profile_name, read_only=read_only, landing=landing)
             seen["runs_seconds"] = settings.runs_seconds
             seen.update(notify=notify, restore=restore, hangup=handle_hangup,
                         session=session.profile)
+            assert saved_dags.profile == session.profile
 
         def run(self):
             seen["ran"] = True

@@ -256,7 +256,7 @@ class MainScreen(Screen[Any]):
 
     def _show_dags(self, event: DagsChanged) -> None:
         s = self.selection
-        self.panes["dags"].remove_class("stale")
+        self.panes["dags"].set_class(event.cached_at is not None, "stale")  # (the saved list)
         s.dags, s.latest = dict(event.dags), dict(event.latest)
         self.dag_table.sync(self._dag_rows.rows(s.dags, s.latest, self.ctx.now(), self.ctx.tz))
         restore, self.restore_to = self.restore_to, None

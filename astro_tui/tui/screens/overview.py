@@ -35,8 +35,6 @@ from astro_tui.tui.messages import (
     WatchFailed,
     poster,
 )
-from astro_tui.tui.screens.hitl import HitlScreen
-from astro_tui.tui.screens.import_errors import ImportErrorsScreen
 from astro_tui.tui.status import status_text
 from astro_tui.tui.widgets.footer import Footer
 from astro_tui.tui.widgets.health import HealthStrip
@@ -200,6 +198,8 @@ class OverviewScreen(Screen[Any]):
         self.update_status()
 
     def action_import_errors(self) -> None:
+        from astro_tui.tui.screens.import_errors import ImportErrorsScreen  # (when first asked)
+
         self.app.push_screen(ImportErrorsScreen(self.health, self.health_read_at,
                                                 self.import_errors, self.dags, self.warnings))
 
@@ -235,6 +235,7 @@ class OverviewScreen(Screen[Any]):
     @on(DagsUpdated)
     def _dags_updated(self, message: DagsUpdated) -> None:
         event = message.event
+        self.panes["dags"].set_class(event.cached_at is not None, "stale")  # (the saved list)
         self.dags, self.latest = dict(event.dags), dict(event.latest)
         self.recent = {k: list(v) for k, v in event.recent.items()}
         self.dag_table.sync(self._dag_rows.rows(self.dags, self.latest, self.ctx.now(),
@@ -284,6 +285,8 @@ class OverviewScreen(Screen[Any]):
                 self.notify(escape_markup(f"answered: {request.subject or request.key[2]}",
                                           max_len=120, newline=" "), timeout=4)
                 self.watcher.refresh("inbox")
+
+        from astro_tui.tui.screens.hitl import HitlScreen  # (when first asked)
 
         self.app.push_screen(HitlScreen(self.watcher.client, request, self.ctx.read_only), done)
 
