@@ -382,13 +382,21 @@ def transport_warnings(profile: Profile) -> list[str]:
 def _env_credentials(env: Mapping[str, str], astro_first: bool) -> dict[str, Any] | None:
     order = ["ASTRO_API_TOKEN", "AIRFLOW_AUTH_TOKEN", "AIRFLOW_USERNAME"]
     for var in order if astro_first else order[1:] + order[:1]:
-        if var != "AIRFLOW_USERNAME" and env.get(var):
+        if var != "AIRFLOW_USERNAME" and (env.get(var) or "").strip():
             return {"auth": "token", "username": None, "secret": f"env:{var}"}
         if var == "AIRFLOW_USERNAME" and (env.get(var) or env.get("AIRFLOW_PASSWORD")):
             if not (env.get(var) and env.get("AIRFLOW_PASSWORD")):
                 raise ConfigError("set both AIRFLOW_USERNAME and AIRFLOW_PASSWORD (or neither)")
             return {"auth": "password", "username": env[var], "secret": "env:AIRFLOW_PASSWORD"}
     return None
+
+
+def _refuse_empty_tokens(env: Mapping[str, str]) -> None:
+    """A token variable that is set but empty is a mistake (an unset secret in CI, say), not a
+    wish to connect without auth: say so, instead of failing later as "auth none"."""
+    for var in ("ASTRO_API_TOKEN", "AIRFLOW_AUTH_TOKEN", "AIRFLOW_PASSWORD"):
+        if var in env and not env[var].strip():
+            raise ConfigError(f"{var} is set but empty: give it the token (or unset it)")
 
 
 def _default_profile(config: Config) -> Profile | None:
@@ -422,6 +430,8 @@ def resolve_profile(cli_url: str | None = None, cli_profile: str | None = None,
         creds = _env_credentials(env, astro_first=bool(env.get("ASTRO_AIRFLOW_URL")))
         env_url = env.get("ASTRO_AIRFLOW_URL") or env.get("AIRFLOW_API_URL")
         if env_url:
+            if creds is None:
+                _refuse_empty_tokens(env)
             profile = Profile(name="env", url=env_url, **(creds or {}))
         else:
             profile = _default_profile(config)

@@ -310,7 +310,13 @@ class AirflowClient:
             ),
             "dags",
         )
-        return [Dag.from_json(d) for d in items]
+        dags = [Dag.from_json(d) for d in items]
+        if pattern:
+            # The server matches with SQL LIKE, where "_" and "%" are wildcards ("lab_" finds
+            # example_branch_labels): "containing P" is checked here, as the words say.
+            wanted = pattern.lower()
+            dags = [d for d in dags if wanted in d.dag_id.lower()]
+        return dags
 
     async def get_dag_details(self, dag_id: str) -> DagDetails:
         return DagDetails.from_json(

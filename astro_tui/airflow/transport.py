@@ -79,13 +79,27 @@ def _tls_error(err: ssl.SSLError, host: str) -> TlsError:
                     f"{hint}")
 
 
+def host_port(url: str) -> str:
+    """`host:port` of a URL, the port always shown (the default one of its scheme too), an
+    IPv6 host in brackets; the URL itself if it has no host."""
+    try:
+        u = httpx.URL(url)
+    except httpx.InvalidURL:
+        return url
+    if not u.host:
+        return url
+    port = u.port or (443 if u.scheme == "https" else 80)
+    host = f"[{u.host}]" if ":" in u.host else u.host
+    return f"{host}:{port}"
+
+
 def transport_error(exc: httpx.HTTPError, url: str) -> ApiError:
-    host = httpx.URL(url).host or url
+    host = host_port(url)
     if isinstance(exc, httpx.TimeoutException):
         what = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
         return Timeout(f"timed out {what} {host}")
     ssl_err = ssl_cause(exc)
-    if ssl_err is not None:
-        return _tls_error(ssl_err, host)
+    if ssl_err is not None:  # (a certificate is about the host name, whatever the port)
+        return _tls_error(ssl_err, httpx.URL(url).host or url)
     reason = str(exc) or type(exc).__name__
     return Unreachable(f"cannot reach {host}: {reason}")

@@ -96,9 +96,14 @@ class AstroTuiApp(App):
         ctx = UiContext(self.profile_name, self.read_only, self.now, self.tz)
         if self._session is not None and self._session.problem:
             ctx.notice(self._session.problem)
-        self.install_screen(MainScreen(self.watcher, ctx, self.alerts), name="main")
-        await self.push_screen("main")
         saved = self._saved
+        self.install_screen(MainScreen(self.watcher, ctx, self.alerts), name="main")
+        to_overview = self.landing == "overview" and (saved is None or saved.screen != "main")
+        if to_overview:
+            # covered from the start: the drill-down neither fills nor paints its DAG list
+            # before the overview is shown (the first paint comes sooner)
+            self.main.set_covered(True)
+        await self.push_screen("main")
         if saved is not None:
             apply_filters(self.main, saved)
             if saved.screen == "main":
@@ -112,8 +117,7 @@ class AstroTuiApp(App):
             # change over the top one (a full repaint per DAG list read, measured).
             self.install_screen(OverviewScreen(self.watcher, ctx, self.drill, self.alerts),
                                 name="overview")
-            if saved is None or saved.screen != "main":  # (a session reopens the drill-down)
-                self.main.set_covered(True)
+            if to_overview:  # (a saved session reopens the drill-down)
                 await self.switch_screen("overview")
 
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from astro_tui.airflow.errors import Forbidden, Unauthorized
 from astro_tui.present.errors import error_line
 from astro_tui.present.times import duration
 from astro_tui.text import clean
@@ -30,6 +31,12 @@ def status_text(ctx: UiContext, watcher: Watcher, active: str, watched: int = 0)
     text.append(" · ")
     if not status.connected and status.error is None:
         text.append("◌ connecting…", style="yellow")
+    elif isinstance(status.error, (Unauthorized, Forbidden)):
+        # the server answers: it is not down, the credentials are the trouble
+        hint = "token expired or wrong password?" if isinstance(status.error, Unauthorized) \
+            else "this token may not read this"
+        text.append("✖ not allowed: ", style="bold red")
+        text.append(f"{describe_error(status.error)} ({hint})", style="red")
     elif status.error is not None:
         text.append("✖ down: ", style="bold red")
         text.append(describe_error(status.error), style="red")

@@ -178,8 +178,9 @@ def _free_port() -> int:
 
 
 def test_bad_url_wrong_credentials_unknown_dag(server, run_cli, monkeypatch):
-    line = one_error_line(run_cli("--url", f"http://127.0.0.1:{_free_port()}", "dags"), 1)
-    assert "cannot reach 127.0.0.1" in line
+    port = _free_port()
+    line = one_error_line(run_cli("--url", f"http://127.0.0.1:{port}", "dags"), 1)
+    assert f"cannot reach 127.0.0.1:{port}" in line  # the port too (issue 18, papercut 3)
 
     line = one_error_line(run_cli("--url", "http://127.0.0.1:notaport", "dags"), 2)
     assert "port" in line

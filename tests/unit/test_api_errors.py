@@ -123,3 +123,20 @@ def test_scrub_leaves_prose_alone():
     assert E.scrub("use basic auth or a Bearer token") == "use basic auth or a Bearer token"
     assert E.scrub("Authorization: Basic YWRtaW46YWRtaW4=") == "Authorization: Basic ***"
     assert E.scrub("Bearer abcDEFghi") == "Bearer ***"
+
+
+def test_a_transport_error_names_host_and_port():
+    """Issue 18, papercut 3: "cannot reach 127.0.0.1" left out the port."""
+    import httpx
+
+    from astro_tui.airflow.transport import host_port, transport_error
+
+    assert host_port("http://127.0.0.1:8080/api/v2") == "127.0.0.1:8080"
+    assert host_port("https://x.astronomer.run/abc") == "x.astronomer.run:443"
+    assert host_port("http://airflow.local") == "airflow.local:80"
+    assert host_port("http://[::1]:9000/") == "[::1]:9000"
+    request = httpx.Request("GET", "http://127.0.0.1:8080/api/v2/dags")
+    err = transport_error(httpx.ConnectError("refused", request=request), str(request.url))
+    assert str(err).startswith("cannot reach 127.0.0.1:8080: ")
+    slow = transport_error(httpx.ConnectTimeout("slow", request=request), str(request.url))
+    assert str(slow) == "timed out connecting to 127.0.0.1:8080"

@@ -226,6 +226,17 @@ def test_dags_filters_reach_the_server(fake, capsys):
     assert fake.calls("GET", "/dags")[-1].url.params["paused"] == "false"
 
 
+def test_pattern_means_containing_not_a_sql_like(fake, capsys):
+    """Issue 18, papercut 2: "_" is a LIKE wildcard on the server, so `--pattern lab_` also
+    brought example_branch_labels."""
+    dags = [{"dag_id": i, "is_paused": False, "tags": [], "owners": []}
+            for i in ("example_branch_labels", "my_lab_dag", "LAB_X")]
+    fake.route("GET", fake.at("/dags"), {"dags": dags, "total_entries": 3})
+    r = cli_run(capsys, "dags", "--pattern", "lab_", "--json")
+    assert sorted(d["dag_id"] for d in json.loads(r.out)) == ["LAB_X", "my_lab_dag"]
+    assert fake.calls("GET", "/dags")[-1].url.params["dag_id_pattern"] == "lab_"
+
+
 def test_hostile_text_in_tables_is_sanitized(v2, capsys):
     dag = dict(body("v2", "dags")["dags"][0], dag_id="evil\x1b]0;pwned\x07\x1b[2J",
                description="x", tags=[{"name": "\x1b[31mred"}])
@@ -565,7 +576,7 @@ def test_unreachable_server(fake, capsys):
         raise httpx.ConnectError("All connection attempts failed", request=request)
 
     fake.route("GET", fake.at("/dags"), refuse)
-    assert_one_line_error(cli_run(capsys, "dags"), 1, "cannot reach airflow.test")
+    assert_one_line_error(cli_run(capsys, "dags"), 1, "cannot reach airflow.test:443")
 
 
 def test_auth_errors_name_the_profile_but_never_the_secret(fake, capsys):

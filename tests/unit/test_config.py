@@ -128,6 +128,17 @@ def test_oss_env_password_and_token(env: dict[str, str]) -> None:
         resolve_profile(env=base | {"AIRFLOW_USERNAME": "admin"})
 
 
+@pytest.mark.parametrize("var", ["ASTRO_API_TOKEN", "AIRFLOW_AUTH_TOKEN"])
+def test_an_empty_token_variable_is_named(env: dict[str, str], var: str) -> None:
+    """Issue 18, papercut 4: an empty ASTRO_API_TOKEN was ignored, then "auth none" failed."""
+    env |= {"ASTRO_AIRFLOW_URL": "https://x.astronomer.run/abc", var: ""}
+    with pytest.raises(ConfigError, match=f"{var} is set but empty"):
+        resolve_profile(env=env)
+    env |= {var: "  "}
+    with pytest.raises(ConfigError, match=f"{var} is set but empty"):
+        resolve_profile(env=env)
+
+
 def test_nothing_configured(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match="no Airflow configured"):
         resolve_profile(env=env)

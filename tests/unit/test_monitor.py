@@ -343,7 +343,7 @@ def test_failures_unreachable_exits_1(fake, capsys):
         raise httpx.ConnectError("All connection attempts failed", request=request)
 
     fake.route("POST", fake.at("/dags/~/dagRuns/list"), refuse)
-    assert_one_line_error(cli_run(capsys, "failures"), 1, "cannot reach airflow.test")
+    assert_one_line_error(cli_run(capsys, "failures"), 1, "cannot reach airflow.test:443")
 
 
 def route_health(fake: Fake, health: dict, import_errors: int = 0) -> None:
@@ -388,7 +388,7 @@ def test_health_unreachable_exit_1(fake, capsys):
 
     fake.route("GET", fake.at("/monitor/health") if fake.api == "v2" else "/api/v1/health",
                refuse)
-    assert_one_line_error(cli_run(capsys, "health"), 1, "cannot reach airflow.test")
+    assert_one_line_error(cli_run(capsys, "health"), 1, "cannot reach airflow.test:443")
 
 
 def test_health_without_import_error_access_warns_but_keeps_the_exit_code(v2, capsys):
