@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Callable
 
 from astro_tui import __version__
 
@@ -80,9 +81,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _early_paint(argv: list[str]) -> Callable[[], None]:
+    """Opening the TUI (no command): paint the saved DAG list before the full parser (which
+    imports every command) and the app are imported. Any doubt: paint nothing."""
+    top = argparse.ArgumentParser(add_help=False)
+    _connection_options(top, None)
+    top.add_argument("--notify")
+    try:
+        known, rest = top.parse_known_args(argv)
+    except SystemExit:
+        return lambda: None
+    if rest:  # a command, --help, --version, --json …: not the TUI
+        return lambda: None
+    from astro_tui.config import ConfigError, resolve_profile
+
+    try:
+        profile = resolve_profile(cli_url=known.url, cli_profile=known.profile)
+    except ConfigError:
+        return lambda: None
+    from astro_tui.prepaint import prepaint
+
+    return prepaint(profile.name)
+
+
 def main(argv: list[str] | None = None) -> int:
     # An SSH drop must end the app, even under wrappers that ignore SIGHUP.
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    argv = sys.argv[1:] if argv is None else argv
+    undo = _early_paint([a for a in argv if a != "--fresh"])
+    started: list[bool] = []  # the app took the terminal (and gives it back itself)
+    try:
+        return _main(argv, started)
+    finally:
+        if not started:
+            undo()
+
+
+def _main(argv: list[str], started: list[bool]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -126,5 +161,6 @@ def main(argv: list[str] | None = None) -> int:
         handle_hangup=True,
         saved_dags=DagListStore(profile.name),
     )
+    started.append(True)
     app.run()
     return app.return_code or 0

@@ -9,37 +9,19 @@ foreign or older file is ignored with one line (`problem`), never a crash. No Te
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from astro_tui.config import write_private
+from astro_tui.paths import STATE_ENV, profile_file, state_dir
 from astro_tui.watch.alerts import Watch
 
-STATE_ENV = "ASTRO_TUI_STATE_DIR"
+__all__ = ["STATE_ENV", "SessionState", "SessionStore", "profile_file", "state_dir"]
 VERSION = 1
 SCREENS = ("overview", "main")
 PANES = ("dags", "runs", "tasks", "log", "inbox")
-
-
-def state_dir(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    override = env.get(STATE_ENV)
-    return Path(override) if override else platformdirs.user_state_path("astro-tui")
-
-
-def profile_file(profile: str, folder: str, env: Mapping[str, str] | None = None) -> Path:
-    """`<state dir>/<folder>/<profile>.json`; the name made safe, and distinct per profile."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", profile)[:60]
-    digest = hashlib.sha256(profile.encode()).hexdigest()[:8]
-    return state_dir(env) / folder / f"{safe}-{digest}.json"
 
 
 @dataclass(frozen=True)

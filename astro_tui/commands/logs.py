@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Iterable
 from datetime import timezone
+from typing import Any
 
 from astro_tui.airflow.errors import NotFound
 from astro_tui.airflow.logs import LogFollower
@@ -20,6 +21,7 @@ from astro_tui.airflow.models import TERMINAL_TI_STATES, LogLine
 from astro_tui.commands.base import (
     EXIT_OK,
     EXIT_TIMEOUT,
+    EXIT_USAGE,
     PROG,
     TRANSIENT,
     CommandError,
@@ -47,8 +49,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("task_id", metavar="TASK_ID")
     p.add_argument("--try", dest="try_number", type=positive_int, metavar="N",
                    help="the try number (default: the latest try)")
-    p.add_argument("--map-index", type=int, default=-1, metavar="I",
-                   help="the map index of a mapped task (default -1: not mapped)")
+    p.add_argument("--map-index", type=map_index_arg, default=-1, metavar="I",
+                   help="the map index of a mapped task (default -1: not mapped), or `all`:"
+                        " each mapped instance in turn")
     p.add_argument("-f", "--follow", action="store_true",
                    help="keep printing new lines until the try's log ends")
     p.add_argument("--raw", action="store_true",
@@ -108,10 +111,66 @@ class Printer:
         out.flush()
 
 
+def map_index_arg(text: str) -> int | str:
+    if text == "all":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a map index (a number, or all): {text!r}") from None
+
+
+async def _mapped(client: Any, a: argparse.Namespace) -> list[int]:
+    """The map indexes of the task in the run (empty: not mapped, or no such task)."""
+    try:
+        tis = await client.list_task_instances(a.dag_id, a.run_id)
+    except NotFound:
+        return []
+    return sorted(t.map_index for t in tis if t.task_id == a.task_id and t.map_index >= 0)
+
+
+def _ranges(indexes: list[int]) -> str:
+    """0-3, 7, 9-10"""
+    parts: list[str] = []
+    start = prev = indexes[0]
+    for i in [*indexes[1:], None]:
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if i is not None:
+            start = prev = i
+    return ", ".join(parts)
+
+
 async def cmd_logs(ctx: Ctx) -> int:
     a = ctx.args
     if a.timeout is not None and not a.follow:
         raise UsageError("--timeout needs --follow")
+    if a.map_index == "all":
+        if a.follow:
+            raise UsageError("--map-index all cannot --follow (follow one map index)")
+        return await _all_indexes(ctx)
+    return await _one_log(ctx)
+
+
+async def _all_indexes(ctx: Ctx) -> int:
+    """Each mapped instance's log in turn, each under a header line."""
+    a = ctx.args
+    async with ctx.client() as client:
+        indexes = await _mapped(client, a)
+    if not indexes:
+        raise CommandError(f"task {a.task_id} of run '{a.run_id}' of DAG '{a.dag_id}' is not"
+                           " a mapped task (drop --map-index all)", EXIT_USAGE)
+    for index in indexes:
+        a.map_index = index
+        ctx.print(f"==> {task_label(a.task_id, index)} <==", flush=True)
+        await _one_log(ctx)
+    return EXIT_OK
+
+
+async def _one_log(ctx: Ctx) -> int:
+    a = ctx.args
     printer = Printer(ctx, sanitize=ctx.out_tty and not a.raw)
     label = task_label(a.task_id, a.map_index)
     async with ctx.client() as client:
@@ -121,6 +180,12 @@ async def cmd_logs(ctx: Ctx) -> int:
         try:
             lines = await follower.poll()
         except NotFound as exc:
+            indexes = await _mapped(client, a) if a.map_index == -1 else []
+            if indexes:  # a mapped task, asked without its map index
+                raise CommandError(
+                    f"task {a.task_id} is mapped ({len(indexes)} instances, map indexes"
+                    f" {_ranges(indexes)}): pass --map-index I, or --map-index all for each"
+                    " in turn", EXIT_USAGE) from None
             raise NotFound(f"task {label} of run '{a.run_id}' of DAG '{a.dag_id}' not found"
                            f" ({exc.message})", status=404) from None
         ti = follower.ti

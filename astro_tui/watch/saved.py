@@ -19,8 +19,8 @@ from typing import Any
 
 from astro_tui.airflow.models import Dag, DagRun
 from astro_tui.config import write_private
+from astro_tui.paths import profile_file
 from astro_tui.present.times import iso
-from astro_tui.state import profile_file
 
 VERSION = 1
 #: the recent runs kept, all DAGs together (the newest): a bounded file at any size

@@ -488,6 +488,44 @@ def test_logs_print_the_try_with_timestamps_levels_and_details(fake, capsys):
     assert fake.calls("GET", "/logs/2")
 
 
+def route_mapped(fake: Fake) -> None:
+    """A run whose task `square` is mapped over 0-2 and 5 (its unmapped TI path is a 404)."""
+    base = body(fake.api, "tis_fail")["task_instances"][0]
+    tis = [dict(base, task_id="square", map_index=i, state="success", try_number=1)
+           for i in (0, 1, 2, 5)] + [dict(base, task_id="total", map_index=-1)]
+    fake.route("GET", fake.at(f"/dags/{ANY}/dagRuns/{ANY}/taskInstances"),
+               {"task_instances": tis, "total_entries": len(tis)})
+    log = body(fake.api, "log_params")
+    for i in (0, 1, 2, 5):
+        fake.route("GET", fake.at(f"/dags/{ANY}/dagRuns/{ANY}/taskInstances/square/{i}"),
+                   dict(tis[min(i, 3)], map_index=i))
+        fake.route("GET", fake.at(f"/dags/{ANY}/dagRuns/{ANY}/taskInstances/square/logs/1"),
+                   log)
+
+
+def test_logs_of_a_mapped_task_without_its_index_say_so(fake, capsys):
+    """Issue 18, papercut 1: it said "not found"."""
+    route_mapped(fake)
+    r = cli_run(capsys, "logs", "example_mapped", "r", "square")
+    assert_one_line_error(r, 2, "task square is mapped (4 instances, map indexes 0-2, 5):"
+                                " pass --map-index I, or --map-index all")
+    r = cli_run(capsys, "logs", "example_mapped", "r", "nosuch")
+    assert_one_line_error(r, 1, "task nosuch of run 'r' of DAG 'example_mapped' not found")
+
+
+def test_logs_map_index_all_prints_each_instance_in_turn(fake, capsys):
+    route_mapped(fake)
+    r = cli_run(capsys, "logs", "example_mapped", "r", "square", "--map-index", "all")
+    assert r.code == 0, r.err
+    headers = [line for line in r.out.splitlines() if line.startswith("==> ")]
+    assert headers == [f"==> square[{i}] <==" for i in (0, 1, 2, 5)]
+    assert r.out.count("CONF=") == 4
+    r = cli_run(capsys, "logs", "example_mapped", "r", "total", "--map-index", "all")
+    assert_one_line_error(r, 2, "is not a mapped task")
+    r = cli_run(capsys, "logs", "d", "r", "t", "--map-index", "al")
+    assert r.code == 2 and "not a map index" in r.err
+
+
 def test_logs_contain_the_conf_on_both_versions(fake, capsys):
     log = body(fake.api, "log_params")
     ti = dict(body(fake.api, "tis_fail")["task_instances"][0], task_id="show_conf",
