@@ -68,7 +68,7 @@ class MainScreen(Screen[Any]):
         self.ctx = ctx
         self.alerts = alerts
         self.dag_table = KeyedTable(DAG_COLUMNS, fit=True, id="dag-table")
-        self.run_table = KeyedTable(RUN_COLUMNS, id="run-table")
+        self.run_table = KeyedTable(RUN_COLUMNS, fit=True, id="run-table")
         self.task_table = KeyedTable(TASK_COLUMNS, fit=True, id="task-table")
         self.log_view = LogView(watcher, tz=ctx.tz, id="log-view")
         self.panes = {

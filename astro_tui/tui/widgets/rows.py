@@ -50,13 +50,16 @@ INBOX_COLUMNS = [
     Column("start", "Started", 14, priority=3),
     Column("run_id", "Run", flex=True, min_width=20, priority=4, cut="middle"),
 ]
+#: the runs table fits its pane (KeyedTable(fit=True)): the run type whole ("scheduled",
+#: "asset_triggered"), the run id cut in the middle (its end tells runs apart), the times when
+#: there is room (issue 18: the type was cut by the pane's edge)
 RUN_COLUMNS = [
     Column("state", "State", 17),
-    Column("run_id", "Run id", 40),
-    Column("type", "Type", 9),
-    Column("when", "Logical/after", 14),
-    Column("start", "Started", 14),
-    Column("duration", "Duration", 9),
+    Column("run_id", "Run id", flex=True, min_width=20, cut="middle", grow_priority=2.5),
+    Column("type", "Type", 15, priority=1),
+    Column("duration", "Duration", 9, priority=2),
+    Column("start", "Started", 14, priority=3),
+    Column("when", "Logical/after", 14, priority=4),
 ]
 #: the tasks table fits its pane (KeyedTable(fit=True)): a task in a group shows the groups
 #: dimmed and the task itself bright, cut in the middle so the task's own name stays visible
@@ -149,9 +152,9 @@ def run_row(r: DagRun, now: datetime, tz: tzinfo | None) -> tuple:
         state_text(r.state),
         safe_text(r.run_id, newline=" "),
         safe_text(r.run_type or "", newline=" "),
-        Text(short_time(r.logical_date or r.run_after, now, tz)),
-        Text(short_time(r.start_date, now, tz)),
         Text(duration(elapsed(r.start_date, r.end_date, r.duration, now))),
+        Text(short_time(r.start_date, now, tz)),
+        Text(short_time(r.logical_date or r.run_after, now, tz)),
     )
 
 
