@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from astro_tui.airflow.models import Dag, DagRun, TaskInstance
 from astro_tui.watch.events import RunsOf, TasksOf
+from astro_tui.watch.feeds import RunsFeed
 from astro_tui.watch.watcher import Callback, Subscription, Watcher
 
 DEBOUNCE = 0.25
@@ -82,6 +83,11 @@ class Selection:
                     sub.resume()
                 else:
                     sub.pause()
+
+    def more_runs(self) -> bool:
+        """The selected DAG's older runs, one page more (bounded); False when there are none."""
+        feed = self._runs.feed if self._runs is not None else None
+        return isinstance(feed, RunsFeed) and feed.more()
 
     def refresh_runs(self) -> None:
         if self._runs is not None:

@@ -40,6 +40,10 @@ LogSink = Callable[[Iterable[LogLine], Callable[[Any], None]], Any]
 
 #: How many recent runs (all DAGs) give each DAG its "last run" state on a full refresh.
 LATEST_RUNS_WINDOW = 1000
+#: the most runs of one DAG the runs pane reads (paging back on demand stops there)
+MAX_RUNS_SHOWN = 500
+#: a page of runs (Airflow's default maximum_page_limit is 100)
+PAGE = 100
 
 
 class DagListFeed(Feed):
@@ -78,8 +82,36 @@ class RunsFeed(Feed):
         # safety net
         return self.hub.settings.dags_seconds
 
+    def __init__(self, hub: Hub, topic: RunsOf) -> None:
+        super().__init__(hub, topic)
+        #: the newest runs read: a page, more on demand (`more`), at most MAX_RUNS_SHOWN
+        self.limit = hub.settings.runs_limit
+
     def fetcher(self, client: AirflowClient) -> Fetch:
-        return partial(client.list_runs, self.topic.dag_id, limit=self.hub.settings.runs_limit)
+        return partial(self._fetch, client)
+
+    async def _fetch(self, client: AirflowClient) -> tuple[list[DagRun], int]:
+        # (servers answer at most 100 per page by default: further back, page by page)
+        runs, total = await client.list_runs(self.topic.dag_id, limit=min(self.limit, PAGE))
+        while len(runs) < min(self.limit, total):
+            page, total = await client.list_runs(self.topic.dag_id, offset=len(runs),
+                                                 limit=min(self.limit - len(runs), PAGE))
+            if not page:
+                break
+            seen = {r.run_id for r in runs}
+            runs += [r for r in page if r.run_id not in seen]
+        return runs, total
+
+    def more(self) -> bool:
+        """One more page of older runs (the person scrolled to the end); False when all are
+        read or the bound is reached. The next reads read that many (a bounded cost)."""
+        last = self.last
+        total = last.total if isinstance(last, RunsChanged) else 0
+        if self.limit >= min(total, MAX_RUNS_SHOWN):
+            return False
+        self.limit = min(self.limit + self.hub.settings.runs_limit, MAX_RUNS_SHOWN)
+        self.poll.poke()
+        return True
 
     def runs(self) -> list[DagRun]:
         last = self.last

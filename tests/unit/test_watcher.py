@@ -662,3 +662,24 @@ async def test_dag_warnings_come_with_the_import_errors(fake):
         assert (warning.dag_id, warning.warning_type) == ("example_params", "non-existent pool")
     finally:
         await asyncio.wait_for(watcher.aclose(), DEADLINE)
+
+
+async def test_a_runs_page_over_the_servers_page_size_is_read_page_by_page(fake):
+    """Issue 18, papercut 7: paging back reads more than a server page (100) in pages."""
+    for n in range(130):
+        fake.add_run("example_cron", f"scheduled__{n:03}", "success",
+                     f"2026-11-2{n // 100}T10:{n % 60:02}:00Z")
+    settings = Settings(dags_seconds=30, runs_seconds=0.2, tasks_seconds=0.2, log_seconds=0.2,
+                        runs_limit=120)
+    w = Watcher(fake.connect, settings)
+    w.start()
+    try:
+        events = Events()
+        w.subscribe(RunsOf("example_cron"), events)
+        runs = await until(lambda: events.last(RunsChanged), "the runs")
+        assert len(runs.runs) == 120 and runs.total == 130
+        assert len({r.run_id for r in runs.runs}) == 120
+        reads = [r.url.params for r in fake.requests if r.url.path == runs_path("example_cron")]
+        assert [(p["offset"], p["limit"]) for p in reads] == [("0", "100"), ("100", "20")]
+    finally:
+        await asyncio.wait_for(w.aclose(), DEADLINE)

@@ -227,6 +227,10 @@ class MainScreen(Screen[Any]):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.nav.follow_cursor(event.data_table)
+        table = event.data_table
+        if table is self.run_table and table.row_count and \
+                event.cursor_row == table.row_count - 1 and self.selection.more_runs():
+            self.panes["runs"].set_context(self.panes["runs"].context, "loading older runs…")
 
     # -- events from the Watcher ---------------------------------------------------------------
 
