@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.app import App
+from textual.widget import Widget
 
 from astro_tui.notify import Alert, desktop_sequence
 from astro_tui.text import escape_markup
+from astro_tui.watch.alerts import Alerts, Watch
 
 BEL = "\x07"
 
@@ -37,3 +39,19 @@ class TerminalAlerts:
         driver = self._app._driver  # (Textual's own bell and clipboard write there too)
         if driver is not None and not self._app.is_headless:
             driver.write(data)
+
+
+def toggle_watch(widget: Widget, alerts: Alerts, watch: Watch | None, over: str | None) -> None:
+    """`a`: watch it (or stop); an item already over (`over`: its final state) has nothing to
+    wait for. One line in a toast either way."""
+    if watch is None:
+        return
+    label = escape_markup(watch.label(), max_len=120, newline=" ")
+    if over is not None and not alerts.watching(watch):
+        widget.notify(f"{label} is already {escape_markup(over)}: nothing to wait for.",
+                      timeout=4)
+    elif alerts.toggle(watch):
+        what = "its next run ends" if watch.kind == "dag" else "it ends"
+        widget.notify(f"◉ {label}: an alert when {what}.", timeout=4)
+    else:
+        widget.notify(f"{label}: no alert.", timeout=4)

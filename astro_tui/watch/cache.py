@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from astro_tui.airflow.models import Dag, DagRun
+from astro_tui.watch.events import DagsChanged
 
 
 def newer(run: DagRun, than: DagRun | None) -> bool:
@@ -40,6 +41,11 @@ class Cache:
         #: the data came from the saved list (watch/saved.py), not the server: when it was
         #: saved (None once the server's list is read)
         self.cached_at: datetime | None = None
+
+    def event(self) -> DagsChanged:
+        """All of it, as the DAG list's subscribers receive it."""
+        return DagsChanged(dict(self.dags), dict(self.latest),
+                           {k: tuple(v) for k, v in self.recent.items()}, self.cached_at)
 
     def seed(self, saved_at: datetime, dags: dict[str, Dag], latest: dict[str, DagRun],
              recent: dict[str, list[DagRun]]) -> None:

@@ -31,7 +31,6 @@ from astro_tui.watch.ends import Ends
 from astro_tui.watch.events import (
     Connected,
     DagList,
-    DagsChanged,
     Event,
     HealthOf,
     InboxOf,
@@ -209,7 +208,7 @@ class Watcher:
         if isinstance(topic, DagList):
             feed = DagListFeed(self, topic)
             if self.cache.cached_at is not None:
-                feed.last = self._dags_event()  # the saved list, at once, marked with its age
+                feed.last = self.cache.event()  # the saved list, at once, marked with its age
             return feed
         if isinstance(topic, RunsOf):
             return RunsFeed(self, topic)
@@ -286,12 +285,7 @@ class Watcher:
     def publish_dags(self) -> None:
         feed = self._feeds.get(DagList())
         if feed is not None:
-            feed.publish(self._dags_event())
-
-    def _dags_event(self) -> DagsChanged:
-        cache = self.cache
-        return DagsChanged(dict(cache.dags), dict(cache.latest),
-                           {k: tuple(v) for k, v in cache.recent.items()}, cache.cached_at)
+            feed.publish(self.cache.event())
 
     def dags_loaded(self, started: datetime) -> None:
         self._changes.start(started)

@@ -43,11 +43,13 @@ def app_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
 
 class Terminal:
     def __init__(self, env: dict[str, str], size: tuple[int, int] = (120, 40),
-                 args: tuple[str, ...] = ()) -> None:
+                 args: tuple[str, ...] = (), argv: list[str] | None = None) -> None:
+        """Runs `astro-tui *args` (or `argv`) in a new pty of `size`."""
         exe = str(Path(sys.executable).parent / "astro-tui")
+        argv = argv or [exe, *args]
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: the app
-            os.execvpe(exe, [exe, *args], env)
+            os.execvpe(argv[0], argv, env)
         cols, rows = size
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.out = bytearray()

@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import stat
+import subprocess
+import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +103,33 @@ def test_sighup_saves_the_session_and_the_next_start_reopens_there(airflow3, tmp
         assert "Inbox" not in again.screen_text()  # the drill-down, not the overview
     finally:
         again.close()
+
+
+def test_an_alert_passes_through_a_real_tmux_to_the_outer_terminal(airflow3, tmp_path):
+    """The acceptance end to end: astro-tui runs inside a real tmux (allow-passthrough on), and
+    the bytes tmux writes to ITS terminal (our pty) carry the desktop notification, unwrapped
+    by tmux, and a bell."""
+    tmux = shutil.which("tmux")
+    assert tmux, "tmux is needed (.ci/run installs it)"
+    conf = tmp_path / "tmux.conf"
+    conf.write_text("set -g allow-passthrough on\nset -g status off\n")
+    socket = f"astro-tui-test-{os.getpid()}"
+    app = f"{Path(sys.executable).parent / 'astro-tui'} --notify failures"
+    env = app_env(airflow3, tmp_path)
+    outer = Terminal(env, argv=[tmux, "-L", socket, "-f", str(conf), "new-session", app])
+    try:
+        outer.wait_text("example_taskgroup", 90)  # the overview, drawn through tmux
+        run_id = trigger(airflow3, "example_fail", {})
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while run_state(airflow3, "example_fail", run_id) not in ("success", "failed"):
+            assert time.monotonic() < deadline, "example_fail did not finish"
+            outer.read(1.0)
+        osc9 = f"\x1b]9;example_fail: failed: {run_id}\x07".encode()
+        deadline = time.monotonic() + 2 * POLL_SECONDS + 10
+        while osc9 not in outer.out and time.monotonic() < deadline:
+            outer.read(0.2)
+        assert osc9 in outer.out, "tmux did not pass the notification through"
+        assert b"\x07" in outer.out.replace(osc9, b"")  # the bell too
+    finally:
+        subprocess.run([tmux, "-L", socket, "kill-server"], check=False, capture_output=True)
+        outer.close()

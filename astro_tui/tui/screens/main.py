@@ -18,8 +18,8 @@ from textual.widgets import DataTable
 
 from astro_tui.airflow.logs import ui_url
 from astro_tui.state import SessionState
-from astro_tui.text import escape_markup
 from astro_tui.tui.actions import bindings
+from astro_tui.tui.alerting import toggle_watch
 from astro_tui.tui.context import UiContext
 from astro_tui.tui.layout import COMPACT_BELOW, PaneLayout
 from astro_tui.tui.links import copy_link
@@ -183,18 +183,7 @@ class MainScreen(Screen[Any]):
 
     def action_watch(self) -> None:
         """a: alert me when the selected task or run ends, or the DAG's next run (or stop)."""
-        watch, over = self.nav.watch_target()
-        if watch is None:
-            return
-        label = escape_markup(watch.label(), max_len=120, newline=" ")
-        if over is not None and not self.alerts.watching(watch):
-            self.notify(f"{label} is already {escape_markup(over)}: nothing to wait for.",
-                        timeout=4)
-        elif self.alerts.toggle(watch):
-            what = "its next run ends" if watch.kind == "dag" else "it ends"
-            self.notify(f"◉ {label}: an alert when {what}.", timeout=4)
-        else:
-            self.notify(f"{label}: no alert.", timeout=4)
+        toggle_watch(self, self.alerts, *self.nav.watch_target())
 
     def show_marks(self) -> None:
         self.nav.show_marks(self.alerts.marks())

@@ -23,6 +23,7 @@ from astro_tui.present.labels import ti_label
 from astro_tui.present.states import run_is_active
 from astro_tui.text import escape_markup
 from astro_tui.tui.actions import bindings
+from astro_tui.tui.alerting import toggle_watch
 from astro_tui.tui.context import UiContext
 from astro_tui.tui.layout import PaneLayout
 from astro_tui.tui.links import copy_link
@@ -177,18 +178,9 @@ class OverviewScreen(Screen[Any]):
         else:
             target = self._targets.get(self.inbox_table.cursor_key or "")
             watch = Watch("run", target[0], target[1]) if target else None
-        if watch is None:
-            return
-        label = escape_markup(watch.label(), max_len=120, newline=" ")
-        run = self.watcher.run(watch.dag_id, watch.run_id) if watch.run_id else None
-        if run is not None and not run_is_active(run.state) and not self.alerts.watching(watch):
-            self.notify(f"{label} is already {escape_markup(run.state)}: nothing to wait for.",
-                        timeout=4)
-        elif self.alerts.toggle(watch):
-            what = "its next run ends" if watch.kind == "dag" else "it ends"
-            self.notify(f"◉ {label}: an alert when {what}.", timeout=4)
-        else:
-            self.notify(f"{label}: no alert.", timeout=4)
+        run = self.watcher.run(watch.dag_id, watch.run_id) if watch and watch.run_id else None
+        over = run.state if run is not None and not run_is_active(run.state) else None
+        toggle_watch(self, self.alerts, watch, over)
 
     def show_marks(self) -> None:
         dags, runs, _ = self.alerts.marks()
