@@ -251,6 +251,7 @@ class OverviewScreen(Screen[Any]):
     def _inbox_updated(self, message: InboxUpdated) -> None:
         self.inbox = message.event.inbox
         self._repaint_inbox()
+        self.show_marks()  # (not on every tick: the marks change with the rows, not the time)
 
     def _repaint_inbox(self) -> None:
         inbox = self.inbox
@@ -267,7 +268,6 @@ class OverviewScreen(Screen[Any]):
         self._requests = {awaiting_key(h): h for h in inbox.awaiting}
         self.inbox_table.sync(rows)
         self._retitle()
-        self.show_marks()
 
     def _answer(self, request: HitlDetail) -> None:
         """Enter on a request waiting for a person: answer it in a modal."""
