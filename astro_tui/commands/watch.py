@@ -134,7 +134,7 @@ class _RunWatch:
             self.ctx.print(dumps({"time": iso(now), **run_json(run)}), flush=True)
         else:
             self.ctx.print(f"{iso(now)}  {clean(run.dag_id, newline=' ')}  "
-                           f"{clean(run.run_id, newline=' ')}  {state_word(run.state)}",
+                           f"{clean(run.run_id, newline=' ')}  {clean(state_word(run.state), newline=' ')}",
                            flush=True)
 
     def _failed(self, error: BaseException) -> None:
@@ -204,7 +204,7 @@ async def _watch_failures(ctx: Ctx) -> int:
                           flush=True)
             else:
                 end = iso(run.end_date) if run.end_date else iso(datetime.now(timezone.utc))
-                ctx.print(f"{end}  {state_word(run.state)}  {clean(run.dag_id, newline=' ')}"
+                ctx.print(f"{end}  {clean(state_word(run.state), newline=' ')}  {clean(run.dag_id, newline=' ')}"
                           f"  {clean(run.run_id, newline=' ')}", flush=True)
 
     def trouble(event: Event) -> None:
