@@ -1,19 +1,16 @@
 """Run confs: parse the JSON the user typed, check it against the DAG's params, print it back.
 
-No Textual here (the trigger modal and the CLI both use it). The checker is a small subset of JSON
-Schema, enough for Airflow params: ``type``, ``enum``, ``const``, ``minimum``/``maximum`` (and the
-exclusive forms), ``minLength``/``maxLength``, ``pattern``, ``minItems``/``maxItems``, ``items``,
-``required``, ``properties`` and ``anyOf``/``oneOf``. Anything else is ignored: the server still
-has the last word, so a check here only warns and never blocks a trigger.
+No Textual here (the trigger modal, the CLI's ``trigger`` and ``hitl respond`` use it). The check
+is Airflow's own: the ``jsonschema`` package with a format checker, as the server runs it (see
+"params validation" below), so a conf that passes here passes there and the other way round.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,6 +18,9 @@ from astro_tui.airflow.models import ParamSpec
 
 __all__ = [
     "ConfError",
+    "ConfProblem",
+    "SERVER_FORMATS",
+    "blocking",
     "parse_conf",
     "check_conf",
     "check_value",
@@ -90,7 +90,165 @@ def one_line(value: Any, max_len: int = 60) -> str:
     return text if len(text) <= max_len else text[: max_len - 1] + "…"
 
 
-# -- schema subset -------------------------------------------------------------------------------
+# -- params validation ---------------------------------------------------------------------------
+#
+# Airflow checks a run's conf against the DAG's params on the server (``ParamsDict.validate``):
+# each param's value (the conf's, else the default) goes through ``jsonschema.validate(value,
+# schema, format_checker=FormatChecker())``, and the first failing param aborts the trigger with
+# a 400. The same library gives the same verdicts here. Two things differ from one server to the
+# next and are reproduced:
+#
+# * which formats a ``FormatChecker()`` checks depends on the packages installed next to
+#   Airflow. Airflow 2 depends on rfc3339-validator (``date-time``), Airflow 3 on isoduration
+#   (``duration``) and not on rfc3339-validator, so an Airflow 3 server accepts any string as a
+#   ``date-time``. ``time`` is jsonschema's draft-3 check (``HH:MM:SS``) on both. The sets below
+#   are what ``FormatChecker().checkers`` lists in each server's own venv (a test compares them).
+# * Airflow 2's ``Param.resolve`` forgives a ``date-time`` that fails RFC 3339 when the whole
+#   value parses as an ISO 8601 date and time (deprecated there, with a warning).
+#
+# A format the server does not check is still checked here, as advice that never blocks.
+
+_COMMON_FORMATS = ("date", "email", "idn-email", "idn-hostname", "ipv4", "ipv6", "regex", "time",
+                   "uuid")
+SERVER_FORMATS: dict[int, tuple[str, ...]] = {
+    2: tuple(sorted((*_COMMON_FORMATS, "date-time"))),
+    3: tuple(sorted((*_COMMON_FORMATS, "duration"))),
+}
+_MESSAGE_MAX = 160
+
+
+@dataclass(frozen=True)
+class ConfProblem:
+    """One param's value against its schema: ``path`` (the param, then the place inside it),
+    ``rule`` (the JSON Schema keyword that failed, e.g. ``type``, ``format date``), ``message``
+    (jsonschema's words). ``advisory``: the server does not check this rule, so it would accept
+    the value; it never blocks a trigger."""
+
+    path: str
+    rule: str
+    message: str
+    advisory: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message} ({self.rule})"
+
+
+def _format_checker(formats: tuple[str, ...] | None) -> Any:
+    from jsonschema import FormatChecker
+
+    return FormatChecker() if formats is None else FormatChecker(formats=formats)
+
+
+_VALIDATORS: dict[tuple[str, int], Any] = {}
+
+
+def _validator(schema: Mapping[str, Any], major: int) -> Any:
+    """A jsonschema validator for ``schema`` with the server's formats (``major`` 0: every
+    format this machine can check). Raises ``jsonschema.SchemaError`` for a broken schema."""
+    key = (json.dumps(schema, sort_keys=True, default=str), major)
+    found = _VALIDATORS.get(key)
+    if found is None:
+        from jsonschema.validators import validator_for
+
+        cls = validator_for(schema)
+        cls.check_schema(schema)
+        found = cls(schema, format_checker=_format_checker(SERVER_FORMATS.get(major)))
+        if len(_VALIDATORS) > 256:
+            _VALIDATORS.clear()
+        _VALIDATORS[key] = found
+    return found
+
+
+def _where(name: str, path: Any) -> str:
+    text = name
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _rule(error: Any) -> str:
+    if error.validator == "format":
+        return f"format {error.validator_value}"
+    return str(error.validator)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MESSAGE_MAX else text[: _MESSAGE_MAX - 1] + "…"
+
+
+def _iso8601_datetime(value: Any) -> bool:
+    """Airflow 2's fallback for a ``date-time``: the value parses as an ISO 8601 date *and time*
+    (``pendulum.parsing.parse_iso8601`` there; Python's parser is close enough)."""
+    if not isinstance(value, str) or len(value) < 11 or value[10] not in "Tt ":
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _first_error(value: Any, schema: Mapping[str, Any], major: int) -> Any:
+    from jsonschema.exceptions import best_match
+
+    return best_match(_validator(schema, major).iter_errors(value))
+
+
+def check_value(value: Any, schema: Any, name: str, *, major: int = 3) -> list[ConfProblem]:
+    """What the server running Airflow ``major`` says of ``value`` for the param ``name``: at
+    most one problem, the one jsonschema reports (``best_match``), plus advice when a format only
+    this machine checks fails."""
+    from jsonschema.exceptions import SchemaError
+
+    if not isinstance(schema, Mapping) or not schema:
+        return []
+    try:
+        error = _first_error(value, schema, major)
+    except SchemaError as err:
+        return [ConfProblem(name, "schema", _cut(f"the param's schema is invalid: {err.message}"),
+                            advisory=True)]
+    except RecursionError:
+        return [ConfProblem(name, "schema", "the value is nested too deeply to check",
+                            advisory=True)]
+    if error is not None:
+        if major == 2 and error.schema.get("format") == "date-time" and _iso8601_datetime(value):
+            return []  # Airflow 2 accepts it (deprecated): see the note above
+        return [ConfProblem(_where(name, error.absolute_path), _rule(error), _cut(error.message))]
+    if major not in SERVER_FORMATS:
+        return []
+    advice = _first_error(value, schema, 0)
+    if advice is not None and advice.validator == "format":
+        words = f"Airflow {major} does not check this format, so the server accepts it"
+        return [ConfProblem(_where(name, advice.absolute_path), _rule(advice),
+                            _cut(f"{advice.message}; {words}"), advisory=True)]
+    return []
+
+
+def check_conf(conf: Mapping[str, Any], params: Mapping[str, ParamSpec], *,
+               major: int = 3) -> list[ConfProblem]:
+    """The conf against the DAG's params, as a server running Airflow ``major`` checks it: each
+    param's value is the conf's, else its default (the API reports an invalid or missing default
+    as null, which then fails a schema that refuses null). Keys that are not params are not
+    checked (Airflow adds them as params without a schema)."""
+    problems: list[ConfProblem] = []
+    for name, spec in params.items():
+        if name in conf:
+            problems += check_value(conf[name], spec.schema, name, major=major)
+            continue
+        for problem in check_value(spec.value, spec.schema, name, major=major):
+            if spec.value is None and problem.path == name and not problem.advisory:
+                problem = replace(problem, message="needs a value: the param has no valid "
+                                  f"default and the conf does not set it ({problem.message})")
+            problems.append(problem)
+    return problems
+
+
+def blocking(problems: list[ConfProblem]) -> list[ConfProblem]:
+    """The problems the server refuses a trigger for (advice left out)."""
+    return [p for p in problems if not p.advisory]
+
+
+# -- describing a schema ---------------------------------------------------------------------------
 
 
 def _kind(value: Any) -> str:
@@ -111,28 +269,6 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _is_type(value: Any, kind: str) -> bool:
-    actual = _kind(value)
-    if kind == "number":
-        return actual in ("integer", "number")
-    if kind == "integer":
-        return actual == "integer" or (actual == "number" and float(value).is_integer())
-    if kind in ("null", "boolean", "string", "array", "object"):
-        return actual == kind
-    return True  # an unknown type name: no opinion
-
-
-def _same(a: Any, b: Any) -> bool:
-    """JSON equality: 1 == 1.0, but True != 1."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    return a == b
-
-
 def _show(value: Any) -> str:
     return one_line(value, 40)
 
@@ -151,94 +287,6 @@ def _num(schema: Mapping[str, Any], key: str) -> float | None:
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def check_value(value: Any, schema: Any, path: str) -> list[str]:
-    """Problems of ``value`` against ``schema`` (the subset in the module docstring)."""
-    if not isinstance(schema, Mapping) or not schema:
-        return []
-    types = _types(schema)
-    if types and not any(_is_type(value, t) for t in types):
-        return [f"{path}: {_show(value)} is not of type {' or '.join(types)}"]
-    problems: list[str] = []
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum and not any(_same(value, e) for e in enum):
-        allowed = ", ".join(_show(e) for e in enum[:8]) + (", …" if len(enum) > 8 else "")
-        problems.append(f"{path}: {_show(value)} is not one of {allowed}")
-    if "const" in schema and not _same(value, schema["const"]):
-        problems.append(f"{path}: must be {_show(schema['const'])}")
-    kind = _kind(value)
-    if kind in ("integer", "number") and not (isinstance(value, float) and math.isnan(value)):
-        for key, bad, word in (
-            ("minimum", lambda v, b: v < b, "at least"),
-            ("maximum", lambda v, b: v > b, "at most"),
-            ("exclusiveMinimum", lambda v, b: v <= b, "more than"),
-            ("exclusiveMaximum", lambda v, b: v >= b, "less than"),
-        ):
-            bound = _num(schema, key)
-            if bound is not None and bad(value, bound):
-                problems.append(f"{path}: {_show(value)} must be {word} {_show(bound)}")
-    elif kind == "string":
-        lo, hi = _num(schema, "minLength"), _num(schema, "maxLength")
-        if lo is not None and len(value) < lo:
-            problems.append(f"{path}: shorter than {int(lo)} characters")
-        if hi is not None and len(value) > hi:
-            problems.append(f"{path}: longer than {int(hi)} characters")
-        pattern = schema.get("pattern")
-        if isinstance(pattern, str):
-            try:
-                if re.search(pattern, value) is None:
-                    problems.append(f"{path}: does not match the pattern {_show(pattern)}")
-            except re.error:
-                pass  # not a Python regex: leave it to the server
-    elif kind == "array":
-        lo, hi = _num(schema, "minItems"), _num(schema, "maxItems")
-        if lo is not None and len(value) < lo:
-            problems.append(f"{path}: needs at least {int(lo)} items")
-        if hi is not None and len(value) > hi:
-            problems.append(f"{path}: at most {int(hi)} items")
-        items = schema.get("items")
-        if isinstance(items, Mapping):
-            for i, item in enumerate(value):
-                problems += check_value(item, items, f"{path}[{i}]")
-    elif kind == "object":
-        required = schema.get("required")
-        if isinstance(required, list):
-            problems += [f"{path}.{k}: required" for k in required
-                         if isinstance(k, str) and k not in value]
-        props = schema.get("properties")
-        if isinstance(props, Mapping):
-            for key, sub in props.items():
-                if key in value:
-                    problems += check_value(value[key], sub, f"{path}.{key}")
-    for key in ("anyOf", "oneOf"):
-        options = schema.get(key)
-        if isinstance(options, list) and options:
-            if not any(not check_value(value, sub, path) for sub in options):
-                problems.append(f"{path}: {_show(value)} matches none of the allowed schemas")
-    return problems
-
-
-def _allows_null(schema: Mapping[str, Any]) -> bool:
-    types = _types(schema)
-    if types:
-        return "null" in types
-    options = schema.get("anyOf") or schema.get("oneOf")
-    if isinstance(options, list) and options:
-        return any(isinstance(s, Mapping) and _allows_null(s) for s in options)
-    return not isinstance(schema.get("enum"), list) or None in schema["enum"]
-
-
-def check_conf(conf: Mapping[str, Any], params: Mapping[str, ParamSpec]) -> list[str]:
-    """Warnings for a conf against the DAG's params. A param left out of the conf takes its
-    default; a param without a default (null) whose schema refuses null is required."""
-    problems: list[str] = []
-    for name, spec in params.items():
-        if name in conf:
-            problems += check_value(conf[name], spec.schema, name)
-        elif spec.value is None and spec.schema and not _allows_null(spec.schema):
-            problems.append(f"{name}: required (it has no default)")
-    return problems
-
-
 def _range(lo: float | None, hi: float | None, what: str) -> str:
     if lo is not None and hi is not None:
         return f" {what}{_show(lo)}–{_show(hi)}"
@@ -250,17 +298,39 @@ def _range(lo: float | None, hi: float | None, what: str) -> str:
 
 
 def describe_schema(schema: Mapping[str, Any]) -> str:
-    """A short summary for the params panel: "integer 1–100", "string: red|green|blue"."""
+    """A short summary for the params panel: "integer 1–100", "string: red|green|blue".
+
+    Airflow's own keywords read as its trigger form shows them: ``values_display`` labels the
+    ``enum`` values, ``examples`` are suggestions (any value is allowed), and a ``const`` param
+    is hidden from the form but still sent."""
     if not schema:
         return "any"
+    if "const" in schema:
+        return f"fixed: {_show(schema['const'])} (hidden in Airflow's form)"
     types = _types(schema)
     text = " or ".join(types) if types else ""
+    fmt = schema.get("format")
+    if isinstance(fmt, str) and fmt:
+        text += f" ({fmt})"
     text += _range(_num(schema, "minimum"), _num(schema, "maximum"), "")
     text += _range(_num(schema, "minLength"), _num(schema, "maxLength"), "length ")
     enum = schema.get("enum")
+    labels = schema.get("values_display")
+    labels = labels if isinstance(labels, Mapping) else {}
+
+    def label(e: Any) -> str:
+        shown = _show(e).strip('"')
+        name = labels.get(str(e))
+        return f"{shown} ({name})" if isinstance(name, str) and name and name != shown else shown
+
     if isinstance(enum, list) and enum:
-        text += ": " + "|".join(_show(e).strip('"') for e in enum[:8])
+        text += ": " + "|".join(label(e) for e in enum[:8])
         text += "|…" if len(enum) > 8 else ""
+    else:
+        examples = schema.get("examples")
+        if isinstance(examples, list) and examples:
+            text += ", e.g. " + "|".join(label(e) for e in examples[:5])
+            text += "|…" if len(examples) > 5 else ""
     return text.strip() or "any"
 
 

@@ -17,7 +17,7 @@ from astro_tui.airflow.models import DagDetails
 from astro_tui.commands.base import EXIT_OK, EXIT_RUN_FAILED, PROG, Ctx, UsageError
 from astro_tui.commands.output import run_json
 from astro_tui.commands.runs import add_wait_options, report_outcome, status_json, wait_run
-from astro_tui.conf import check_conf, parse_conf, parse_logical_date
+from astro_tui.conf import blocking, check_conf, parse_conf, parse_logical_date
 from astro_tui.text import clean
 
 HELP = "trigger a DAG run (optionally with a conf) and print its run id"
@@ -42,6 +42,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("--note", metavar="TEXT", help="a note on the run")
     p.add_argument("--unpause", action="store_true",
                    help="unpause the DAG first if it is paused (a paused DAG's run stays queued)")
+    p.add_argument("--no-validate", action="store_true",
+                   help="send the conf even if it breaks the DAG's params (as the API reports "
+                        "them): for servers whose params differ")
     add_wait_options(p, "finishes")
     p.set_defaults(func=cmd_trigger)
 
@@ -84,6 +87,27 @@ async def dag_details(client: Any, dag_id: str) -> DagDetails | None:
         return None
 
 
+def check_params(ctx: Ctx, conf: dict[str, Any], details: DagDetails, major: int) -> None:
+    """Airflow's own params check (astro_tui.conf), before any write: a conf the server would
+    refuse is a usage error naming each param and rule, unless --no-validate."""
+    problems = check_conf(conf, details.params, major=major)
+    for problem in problems:
+        if problem.advisory:
+            ctx.warn(f"conf: {problem}")
+    refused = blocking(problems)
+    if not refused:
+        return
+    if ctx.args.no_validate:
+        for problem in refused:
+            ctx.warn(f"conf: {problem} (sent anyway: --no-validate)")
+        return
+    for problem in refused[:-1]:
+        ctx.note(f"{PROG}: conf: {problem}")
+    more = "" if len(refused) == 1 else f" ({len(refused)} params)"
+    raise UsageError(f"conf: {refused[-1]}; the server would refuse this conf{more}, so nothing "
+                     f"was sent (--no-validate sends it anyway)")
+
+
 async def cmd_trigger(ctx: Ctx) -> int:
     a = ctx.args
     if a.timeout is not None and not a.wait:
@@ -97,9 +121,12 @@ async def cmd_trigger(ctx: Ctx) -> int:
     dag_id = a.dag_id
     async with ctx.client() as client:
         details = await dag_details(client, dag_id)
-        if details is not None:
-            for problem in check_conf(conf or {}, details.params):
-                ctx.warn(f"conf: {problem} (the server has the last word)")
+        if details is None:
+            if conf and not a.no_validate:
+                ctx.warn("the DAG's params could not be read: the conf is not checked before "
+                         "sending (the server checks it)")
+        else:
+            check_params(ctx, conf or {}, details, client.version.major)
             if details.is_paused and a.unpause:
                 await client.set_paused(dag_id, False)
                 ctx.note(f"unpaused {dag_id}")

@@ -122,6 +122,10 @@ ACTIONS: tuple[Action, ...] = (
            "Trigger", writes=True, palette="Trigger the selected DAG"),
     Action("submit", "ctrl+s", "Ctrl+S", "in the conf editor: send the trigger", "Change",
            "trigger", "Trigger", priority=True),
+    Action("select_all", "ctrl+a", "Ctrl+A", "in the conf editor: select all (then type or "
+           "paste to replace it)", "Change", "trigger", "Select all", priority=True, show=False),
+    Action("reset_conf", "ctrl+r", "Ctrl+R", "in the conf editor: reset to the params' defaults "
+           "(Ctrl+Z brings your text back)", "Change", "trigger", "Defaults", priority=True),
     Action("pause", "p", "p", "pause / unpause the DAG", "Change", "main", "Pause",
            writes=True, palette="Pause or unpause the selected DAG"),
     Action("clear", "c", "c", "clear the task or run, after a dry run", "Change", "main",

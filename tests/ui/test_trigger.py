@@ -89,7 +89,7 @@ async def test_invalid_json_blocks_submit_and_shows_line_and_column():
         assert app.main.pane_layout.active == "runs"
 
 
-async def test_schema_problems_warn_but_the_server_decides_and_its_error_keeps_the_text():
+async def test_schema_problems_are_shown_the_server_decides_and_its_error_keeps_the_text():
     fake = FakeDeployment()
     app = make_app(fake)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -98,9 +98,11 @@ async def test_schema_problems_warn_but_the_server_decides_and_its_error_keeps_t
         screen.editor.load_text(typed)
         await pilot.pause()
         status = text_of(screen, "#conf-status")
-        assert status.startswith("⚠ ") and 'count: "x" is not of type integer' in status
-        assert 'color: "purple" is not one of "red", "green", "blue"' in status
-        await pilot.press("ctrl+s")  # warnings do not block: the server has the last word
+        assert status.startswith("✖ ") and "the server will refuse this conf" in status
+        assert "count: 'x' is not of type 'integer' (type)" in status
+        assert "color: 'purple' is not one of ['red', 'green', 'blue'] (enum)" in status
+        # not blocked: the API's params may differ from the DAG's; the server has the last word
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.server_error is not None, what="the server error")
         assert isinstance(app.screen, TriggerScreen)
         assert screen.editor.text == typed
@@ -192,6 +194,32 @@ async def test_history_picker_offers_recent_confs_and_replaces_undoably(data_dir
     path = data_dir / "conf_history.json"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert ConfHistory("test", path).recent("example_params")[0].conf["name"] == "first"
+
+
+async def test_select_all_and_reset_to_the_params_defaults():
+    fake = FakeDeployment()
+    app = make_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_trigger(pilot, app)
+        defaults = screen.editor.text
+        await pilot.press("ctrl+a")  # the editor's own Ctrl+A would go to the line start
+        assert screen.editor.selected_text == defaults
+        for key in '{"name": "x"}':
+            await pilot.press(key if key not in ' {}":' else {
+                " ": "space", "{": "left_curly_bracket", "}": "right_curly_bracket",
+                '"': "quotation_mark", ":": "colon"}[key])
+        typed = screen.editor.text
+        assert json.loads(typed) == {"name": "x"}  # typing replaced the whole selection
+        await pilot.press("ctrl+r")
+        assert screen.editor.text == defaults
+        screen.editor.action_undo()
+        assert screen.editor.text == typed  # the user's text is one Ctrl+Z away
+        # in a one-line field, Ctrl+A selects that field (its text is typed over)
+        field = screen.query_one("#note", Input)
+        field.value = "old note"
+        field.focus()
+        await pilot.press("ctrl+a", "n", "e", "w")
+        assert field.value == "new"
 
 
 async def test_t_on_a_run_prefills_its_conf():

@@ -364,12 +364,20 @@ def test_trigger_conf_from_stdin_and_json_output(v2, capsys, monkeypatch):
     assert "tasks" not in doc
 
 
-def test_trigger_warns_on_conf_problems_but_lets_the_server_decide(v2, capsys):
-    route_trigger(v2)
-    r = cli_run(capsys, "trigger", "example_params", "--conf", '{"count": 500, "color": "pink"}')
-    assert r.code == 0
-    assert "count: 500 must be at most 100" in r.err and "not one of" in r.err
-    assert len(v2.calls("POST", "/dagRuns")) == 1
+def test_trigger_refuses_a_conf_the_server_would_refuse_before_any_write(v2, capsys):
+    route_trigger(v2, paused=True)
+    r = cli_run(capsys, "trigger", "example_params", "--unpause",
+                "--conf", '{"count": 500, "color": "pink"}')
+    assert r.code == 2
+    # every broken param, by name and rule; the last line says why nothing was sent
+    assert "conf: color: 'pink' is not one of" in r.err and "(enum)" in r.err
+    assert "conf: count: 500 is greater than the maximum of 100 (maximum)" in r.err
+    assert "nothing was sent (--no-validate sends it anyway)" in r.err
+    assert v2.calls("POST", "/dagRuns") == [] and v2.calls("PATCH") == []  # not even the unpause
+    r = cli_run(capsys, "trigger", "example_params", "--no-validate",
+                "--conf", '{"count": 500, "color": "pink"}')
+    assert r.code == 0 and "sent anyway: --no-validate" in r.err
+    assert sent(v2, "POST", "/dagRuns")[-1]["conf"] == {"count": 500, "color": "pink"}
 
 
 def test_trigger_a_paused_dag_warns_and_unpause_unpauses(fake, capsys):

@@ -1,4 +1,4 @@
-"""Conf parsing, the params schema subset checker, printing, and the logical date field."""
+"""Conf parsing, Airflow's params check (jsonschema), printing, and the logical date field."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 
 from astro_tui.airflow.models import DagDetails, ParamSpec
 from astro_tui.conf import (
+    SERVER_FORMATS,
+    blocking,
     check_conf,
     check_value,
     describe_schema,
@@ -48,36 +50,83 @@ PARAMS = {
 }
 
 
+def _lines(problems):
+    return [str(p) + (" [advice]" if p.advisory else "") for p in problems]
+
+
 def test_check_conf_types_enums_ranges_and_required():
     ok = {"name": "ann", "count": 3, "flag": True, "color": "green", "needed": "x"}
     assert check_conf(ok, PARAMS) == []
     assert check_conf({**ok, "count": 3.0, "ratio": 0.5, "extra": [1]}, PARAMS) == []
     problems = check_conf({"name": "a", "count": True, "flag": 1, "color": "blue",
                            "ratio": 1}, PARAMS)
-    assert problems == [
-        "name: shorter than 2 characters",
-        "count: true is not of type integer",
-        "flag: 1 is not of type boolean",
-        'color: "blue" is not one of "red", "green"',
-        "ratio: 1 must be less than 1",
-        "needed: required (it has no default)",
+    # jsonschema's own words, as the server reports them, with the param and the rule
+    assert _lines(problems) == [
+        "name: 'a' is too short (minLength)",
+        "count: True is not of type 'integer' (type)",
+        "flag: 1 is not of type 'boolean' (type)",
+        "color: 'blue' is not one of ['red', 'green'] (enum)",
+        "ratio: 1 is greater than or equal to the maximum of 1 (exclusiveMaximum)",
+        "needed: needs a value: the param has no valid default and the conf does not set it "
+        "(None is not of type 'string') (type)",
     ]
-    assert check_conf({"count": 101, "needed": "x"}, PARAMS) == ["count: 101 must be at most 100"]
-    assert check_conf({"needed": None}, PARAMS) == ["needed: null is not of type string"]
+    assert _lines(check_conf({"count": 101, "needed": "x"}, PARAMS)) == [
+        "count: 101 is greater than the maximum of 100 (maximum)"]
+    assert _lines(check_conf({"needed": None}, PARAMS)) == [
+        "needed: None is not of type 'string' (type)"]
+    assert blocking(problems) == problems
 
 
 def test_check_value_nested_and_alternatives():
     schema = {"type": "object", "required": ["id"],
-              "properties": {"tags": {"type": "array", "maxItems": 2, "items": {"type": "string"}}}}
-    assert check_value({"id": 1, "tags": ["a"]}, schema, "p") == []
-    assert check_value({"tags": ["a", 2, "c"]}, schema, "p") == [
-        "p.id: required", "p.tags: at most 2 items", "p.tags[1]: 2 is not of type string"]
+              "properties": {"rows": {"type": "array", "maxItems": 3,
+                                      "items": {"type": "object", "required": ["n"],
+                                                "properties": {"n": {"type": "integer"}}}}}}
+    assert check_value({"id": 1, "rows": [{"n": 1}]}, schema, "p") == []
+    # one problem per param, the one the server names (jsonschema's best_match), with its place
+    assert _lines(check_value({"id": 1, "rows": [{"n": 1}, {"n": "2"}]}, schema, "p")) == [
+        "p.rows[1].n: '2' is not of type 'integer' (type)"]
+    assert _lines(check_value({"rows": []}, schema, "p")) == [
+        "p: 'id' is a required property (required)"]
     any_of = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[a-z]+$"}]}
     assert check_value(5, any_of, "v") == [] and check_value("abc", any_of, "v") == []
-    assert check_value("ABC", any_of, "v") == ['v: "ABC" matches none of the allowed schemas']
-    assert check_value("x", {"type": "string", "pattern": "("}, "v") == []  # bad regex: skip
-    assert check_value(1, {"enum": [True]}, "v") == ["v: 1 is not one of true"]
-    assert check_value("x", {"type": "mystery"}, "v") == []
+    assert _lines(check_value("ABC", any_of, "v")) == ["v: 'ABC' does not match '^[a-z]+$' (pattern)"]
+    assert _lines(check_value(1, {"enum": [True]}, "v")) == ["v: 1 is not one of [True] (enum)"]
+    assert _lines(check_value(2, {"const": 1}, "v")) == ["v: 1 was expected (const)"]
+    # a broken schema is the DAG author's problem: said, but it does not block
+    (broken,) = check_value("x", {"type": "mystery"}, "v")
+    assert broken.advisory and broken.rule == "schema" and "invalid" in broken.message
+    assert blocking([broken]) == []
+
+
+@pytest.mark.parametrize("fmt,value,major,expected", [
+    # formats both majors check
+    ("date", "2024-02-30", 2, ["d: '2024-02-30' is not a 'date' (format date)"]),
+    ("date", "2024-02-29", 3, []),
+    # date-time: Airflow 2 checks it (and forgives ISO 8601 with a time); Airflow 3 does not
+    ("date-time", "2024-01-01 10:00", 2, []),
+    ("date-time", "tomorrow", 2, ["d: 'tomorrow' is not a 'date-time' (format date-time)"]),
+    ("date-time", "2024-01-01", 2, ["d: '2024-01-01' is not a 'date-time' (format date-time)"]),
+])
+def test_formats_follow_the_server(fmt, value, major, expected):
+    schema = {"type": "string", "format": fmt}
+    assert _lines(check_value(value, schema, "d", major=major)) == expected
+
+
+def test_a_format_only_this_machine_checks_is_advice():
+    (advice,) = check_value("tomorrow", {"type": "string", "format": "date-time"}, "d", major=3)
+    assert advice.advisory and advice.rule == "format date-time"
+    assert "Airflow 3 does not check this format" in advice.message
+    (advice,) = check_value("1 day", {"type": "string", "format": "duration"}, "d", major=2)
+    assert advice.advisory and "Airflow 2 does not check" in advice.message
+    assert _lines(check_value("1 day", {"format": "duration"}, "d", major=3)) == [
+        "d: '1 day' is not a 'duration' (format duration)"]
+    assert check_value("P1DT2H", {"format": "duration"}, "d", major=3) == []
+    # time is jsonschema's draft-3 check on both servers: HH:MM:SS, nothing else
+    assert check_value("10:30:00", {"format": "time"}, "t", major=2) == []
+    assert _lines(check_value("10:30", {"format": "time"}, "t", major=3)) == [
+        "t: '10:30' is not a 'time' (format time)"]
+    assert sorted(SERVER_FORMATS) == [2, 3]
 
 
 def test_describe_schema():
@@ -87,6 +136,13 @@ def test_describe_schema():
     assert describe_schema({"type": ["null", "string"], "maxLength": 9}) == (
         "null or string length ≤ 9")
     assert describe_schema({}) == "any"
+    # Airflow's form keywords: labels for enum values, examples, hidden (const) params
+    assert describe_schema({"type": "string", "enum": ["a", "b"],
+                            "values_display": {"a": "Alpha"}}) == "string: a (Alpha)|b"
+    assert describe_schema({"type": "string", "format": "date", "examples": ["2024-01-01"]}) == (
+        "string (date), e.g. 2024-01-01")
+    assert describe_schema({"const": "v2", "type": "string"}) == (
+        'fixed: "v2" (hidden in Airflow\'s form)')
 
 
 def test_dump_conf_roundtrips_and_keeps_escapes_out_of_the_terminal():
@@ -103,7 +159,8 @@ def test_dump_conf_roundtrips_and_keeps_escapes_out_of_the_terminal():
 def test_recorded_params_defaults_pass_their_own_schema(api):
     details = DagDetails.from_json(load(api, "dag_details_params")["body"])
     assert check_conf(details.default_conf(), details.params) == []
-    assert check_conf({"count": "x"}, details.params) == ["count: \"x\" is not of type integer"]
+    assert _lines(check_conf({"count": "x"}, details.params)) == [
+        "count: 'x' is not of type 'integer' (type)"]
 
 
 def test_parse_logical_date():

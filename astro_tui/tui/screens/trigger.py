@@ -21,6 +21,8 @@ from astro_tui.airflow.errors import ApiError, Forbidden
 from astro_tui.airflow.models import DagDetails, DagRun, ParamSpec
 from astro_tui.conf import (
     ConfError,
+    ConfProblem,
+    blocking,
     check_conf,
     describe_schema,
     dump_conf,
@@ -75,6 +77,8 @@ class TriggerScreen(FinishingModal):
     """
     BINDINGS = [
         BY_ID["submit"].binding(),
+        BY_ID["select_all"].binding(),
+        BY_ID["reset_conf"].binding(),
         Binding("escape", "cancel", "Cancel"),
         # The app's `q` (quit) must not throw the user's text away from a focused button.
         Binding("q", "cancel", "Cancel", show=False),
@@ -111,7 +115,7 @@ class TriggerScreen(FinishingModal):
         self.conf: dict[str, Any] | None = None
         self.conf_error: ConfError | None = None
         self.date_error: str | None = None
-        self.warnings: list[str] = []
+        self.problems: list[ConfProblem] = []  # Airflow's params check (astro_tui.conf)
         self.server_error: str | None = None
 
     # -- layout --------------------------------------------------------------------------------
@@ -236,6 +240,28 @@ class TriggerScreen(FinishingModal):
             conf = self.recent[int(value[1:])].conf
         else:
             return
+        self._replace_conf(conf)
+
+    def action_select_all(self) -> None:
+        """Ctrl+A: select the whole conf (or the whole focused field), to type over it."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.select_all()
+        elif self.loaded:
+            self.editor.focus()
+            self.editor.select_all()
+
+    def action_reset_conf(self) -> None:
+        """Ctrl+R: the params' defaults, as the editor was first filled (undo brings it back)."""
+        if not self.loaded or self.busy:
+            return
+        if self.details is None:
+            self.notify("The params are not loaded: nothing to reset to.", severity="warning",
+                        timeout=4)
+            return
+        self._replace_conf(self.details.default_conf())
+
+    def _replace_conf(self, conf: dict[str, Any]) -> None:
         editor = self.editor
         # replace() (not load_text) keeps the previous text in the undo history: Ctrl+Z.
         editor.replace(dump_conf(conf), editor.document.start, editor.document.end)
@@ -256,7 +282,8 @@ class TriggerScreen(FinishingModal):
         if not self.loaded:
             return
         self.conf, self.conf_error = parse_conf(self.editor.text)
-        self.warnings = check_conf(self.conf, self.params) if self.conf is not None else []
+        self.problems = (check_conf(self.conf, self.params, major=self.client.version.major)
+                         if self.conf is not None else [])
         try:
             parse_logical_date(self.query_one("#logical-date", Input).value)
             self.date_error = None
@@ -273,11 +300,15 @@ class TriggerScreen(FinishingModal):
             status.append_text(safe_text(str(self.conf_error), style="red", newline=" "))
         elif self.date_error is not None:
             status.append_text(safe_text(f"✖ {self.date_error}", style="red"))
-        elif self.warnings:
+        elif refused := blocking(self.problems):
+            status.append("✖ ", style="bold red")
+            shown = "; ".join(map(str, refused[:3])) + (" …" if len(refused) > 3 else "")
+            status.append_text(safe_text(shown, style="red", newline=" "))
+            status.append(" · the server will refuse this conf", style="dim")
+        elif self.problems:
             status.append("⚠ ", style="yellow")
-            shown = "; ".join(self.warnings[:3]) + (" …" if len(self.warnings) > 3 else "")
+            shown = "; ".join(map(str, self.problems[:3]))
             status.append_text(safe_text(shown, style="yellow", newline=" "))
-            status.append(" (the server decides)", style="dim")
         else:
             status.append("✔ valid JSON", style="green")
             if self.params:
