@@ -109,7 +109,8 @@ async def last_runs(client: AirflowClient, dags: Sequence[Dag], *, cap: int = CL
                               window=window, pattern=pattern, tags=tags, paused=paused)
     cache = Cache()
     cache.load(dags, found.runs, found.complete, found.states)
-    targets = to_read(cache, sorted(cache.unknown))
+    hinted = to_read(cache)
+    targets = [*hinted, *(d for d in sorted(cache.unknown) if d not in hinted)]
     chosen = targets[:cap]
     for dag_id, run in (await read_many(client, chosen)).items():
         cache.resolved(dag_id, run)
