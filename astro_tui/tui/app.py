@@ -85,7 +85,8 @@ class AstroTuiApp(App):
         self._saved_dags = saved_dags
         cached = saved_dags.load() if saved_dags is not None else None
         if cached is not None:
-            self.watcher.cache.seed(cached.saved_at, cached.dags, cached.latest, cached.recent)
+            self.watcher.cache.seed(cached.saved_at, cached.dags, cached.latest, cached.recent,
+                                    cached.unknown)
         self._saved = session.load() if session is not None and restore else None
         self._watches = [*(self._saved.watches if self._saved else ()), *watches]
         self._handle_hangup = handle_hangup
@@ -154,7 +155,8 @@ class AstroTuiApp(App):
         cache = self.watcher.cache
         try:
             if self._saved_dags is not None and cache.dags and cache.cached_at is None:
-                self._saved_dags.save(self.now(), cache.dags, cache.latest, cache.recent)
+                self._saved_dags.save(self.now(), cache.dags, cache.latest, cache.recent,
+                                      cache.unknown)
             if self._session is not None and self.is_screen_installed("main"):
                 self._session.save(capture(self, self.main, self.alerts))
         except OSError:

@@ -85,6 +85,7 @@ class OverviewScreen(Screen[Any]):
         self.health_strip = HealthStrip(id="health")
         self.inbox_table = KeyedTable(INBOX_COLUMNS, fit=True, id="inbox-table")
         self.dag_table = KeyedTable(OVERVIEW_DAG_COLUMNS, fit=True, id="overview-dag-table")
+        self.dag_table.on_view = watcher.want_latest  # (last runs not known yet are read)
         self.panes = {
             "inbox": Pane("Inbox", self.inbox_table, id="inbox"),
             "dags": Pane("DAGs", self.dag_table, id="overview-dags"),
@@ -231,7 +232,7 @@ class OverviewScreen(Screen[Any]):
         self.dags, self.latest = dict(event.dags), dict(event.latest)
         self.recent = {k: list(v) for k, v in event.recent.items()}
         self.dag_table.sync(self._dag_rows.rows(self.dags, self.latest, self.ctx.now(),
-                                                self.ctx.tz, self.recent))
+                                                self.ctx.tz, self.recent, event.unknown))
         self._retitle()
         self.show_marks()
 
