@@ -88,10 +88,12 @@ class Cache:
         for run in runs:
             if newer(run, latest.get(run.dag_id)):
                 latest[run.dag_id] = run
-        # runs read since the batch was asked for (by a runs feed) may be newer than its own
+        # runs read since the batch was asked for (by a runs feed) may be newer than its own;
+        # a DAG's last run read before and now older than the batch is still its last run
         for dag_id, run in self.latest.items():
-            if dag_id in self.dags and newer(run, latest.get(dag_id)) and \
-                    run.run_id != (latest.get(dag_id) or run).run_id:
+            batch = latest.get(dag_id)
+            if dag_id in self.dags and (batch is None or (
+                    newer(run, batch) and run.run_id != batch.run_id)):
                 latest[dag_id] = run
         self.latest = latest
         if complete:
