@@ -116,7 +116,8 @@ class KeyedTable(DataTable):
     def keys_in_view(self) -> list[str]:
         """The keys of the rows that fit in the table's height from its scroll position."""
         top = max(0, int(self.scroll_y))
-        return self._order[top: top + max(0, self.size.height)]
+        rows = self.size.height - (self.header_height if self.show_header else 0)
+        return self._order[top: top + max(0, rows)]
 
     def _view_changed(self) -> None:
         if self.on_view is None:
