@@ -39,6 +39,8 @@ FILTERED_STATES = ("failed", "running", "queued")
 ROUND = 8
 #: DAGs read one by one per `astro-tui dags` call, at most
 CLI_CAP = 200
+#: DAGs flagged by the filter that the Watcher reads one by one per full read, at most
+FLAGGED = 200
 
 
 @dataclass
@@ -142,13 +144,15 @@ class LastRunReader:
             self.poll.poke()
 
     def loaded(self) -> None:
-        """After a full read: the DAGs the filter flagged are read too."""
-        if self._add(to_read(self.cache)):
+        """After a full read: the DAGs the filter flagged are read too, at most `FLAGGED` per
+        full read (thousands of failed DAGs outside the window: their state shows at once,
+        their runs come over several full reads)."""
+        if self._add(to_read(self.cache), limit=FLAGGED):
             self.poll.poke()
 
-    def _add(self, dag_ids: Iterable[str], first: bool = False) -> bool:
+    def _add(self, dag_ids: Iterable[str], first: bool = False, limit: int | None = None) -> bool:
         new = [d for d in dag_ids if d in self.cache.unknown and d not in self._asked
-               and d not in self._pending]
+               and d not in self._pending][:limit]
         if first:
             self._pending = dict.fromkeys([*new, *self._pending])
         else:

@@ -225,3 +225,20 @@ def test_the_last_run_filter_is_airflow_3s():
     assert not v1.has_last_run_filter
     with pytest.raises(Unsupported):
         v1.list_dags(offset=0, limit=100, last_run_state="failed")
+
+
+async def test_flagged_dags_are_read_at_most_flagged_per_full_read(fake, monkeypatch):
+    import astro_tui.watch.lastrun as lastrun
+
+    monkeypatch.setattr(lastrun, "FLAGGED", 1)
+    w, events = await watch(fake)
+    try:
+        await until(lambda: "example_fail" in last(events).latest, "example_fail read")
+        await changes_polls(fake, 3)
+        assert per_dag(fake) == {"example_fail": 1}
+        assert last(events).unknown["example_long"] == "running"  # its state shows meanwhile
+        w.refresh("dags")
+        await until(lambda: "example_long" in last(events).latest, "example_long read next")
+        assert per_dag(fake) == {"example_fail": 1, "example_long": 1}
+    finally:
+        await asyncio.wait_for(w.aclose(), DEADLINE)
