@@ -2,7 +2,8 @@
 
 The TUI's Watcher and `astro-tui dags` share this code.
 
-1. The window: the deployment's newest `LATEST_RUNS_WINDOW` runs (all DAGs, one request) give
+1. The window: the deployment's newest `LATEST_RUNS_WINDOW` runs (all DAGs, in pages of 100:
+   one request on a deployment with fewer runs) give
    every DAG that has a run among them its last run. When the window holds every run of the
    deployment, a DAG without one never ran; otherwise it is *unknown* (`Cache.unknown`), never
    shown as "never ran".
@@ -39,6 +40,8 @@ FILTERED_STATES = ("failed", "running", "queued")
 ROUND = 8
 #: DAGs read one by one per `astro-tui dags` call, at most
 CLI_CAP = 200
+#: runs per request of the window (the servers' default maximum page)
+PAGE = 100
 #: DAGs flagged by the filter that the Watcher reads one by one per full read, at most
 FLAGGED = 200
 
@@ -58,7 +61,7 @@ async def read_window(client: AirflowClient, dag_ids: Sequence[str] | None = Non
     """The newest `window` runs (of `dag_ids`, or of every DAG); when there are more, and the
     server has the filter, the state of the last run of every failed/running/queued DAG outside
     them (the filter takes the DAG list's own `pattern`, `tags` and `paused`)."""
-    runs, total = await client.list_runs_batch(dag_ids, limit=window)
+    runs, total = await newest_runs(client, dag_ids, window)
     found = Window(runs, total <= len(runs))
     if found.complete or not client.dialect.has_last_run_filter:
         return found
@@ -68,6 +71,25 @@ async def read_window(client: AirflowClient, dag_ids: Sequence[str] | None = Non
             if dag.dag_id not in seen:
                 found.states.setdefault(dag.dag_id, state)
     return found
+
+
+async def newest_runs(client: AirflowClient, dag_ids: Sequence[str] | None,
+                      window: int) -> tuple[list[DagRun], int]:
+    """The newest `window` runs and the total, a page of `PAGE` at a time (one request while
+    the deployment has fewer runs). One 1,000-run page per full read crashed Airflow 3.3.2's
+    api-server (SQLite, segmentation fault in `get_list_dag_runs_batch`) on the second read
+    in a row; pages of 100 did not."""
+    runs, total = await client.list_runs_batch(dag_ids, limit=min(PAGE, window))
+    seen = {(r.dag_id, r.run_id) for r in runs}
+    while runs and len(runs) < min(window, total):
+        page, total = await client.list_runs_batch(
+            dag_ids, limit=min(PAGE, window - len(runs)), offset=len(runs))
+        new = [r for r in page if (r.dag_id, r.run_id) not in seen]
+        if not new:  # (the list shrank meanwhile)
+            break
+        runs += new
+        seen.update((r.dag_id, r.run_id) for r in new)
+    return runs, total
 
 
 async def read_latest(client: AirflowClient, dag_id: str) -> DagRun | None:

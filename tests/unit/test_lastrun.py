@@ -242,3 +242,25 @@ async def test_flagged_dags_are_read_at_most_flagged_per_full_read(fake, monkeyp
         assert per_dag(fake) == {"example_fail": 1, "example_long": 1}
     finally:
         await asyncio.wait_for(w.aclose(), DEADLINE)
+
+
+async def test_the_window_is_read_a_page_of_100_at_a_time(fake):
+    """One 1,000-run page crashed Airflow 3.3.2's api-server (SQLite) on the second full read:
+    the window comes in pages of 100, one request while there are fewer runs."""
+    from astro_tui.watch.lastrun import newest_runs
+
+    client = await fake.connect()
+    try:
+        runs, total = await newest_runs(client, None, 1000)
+        assert (len(runs), total) == (8, 8) and fake.count("/dagRuns/list", "POST") == 1
+        for i in range(250):
+            fake.add_run("example_cron", f"scheduled__{i:03}", "success",
+                         f"2026-11-25T10:{10 + i // 60:02}:{i % 60:02}Z")
+        before = fake.count("/dagRuns/list", "POST")
+        runs, total = await newest_runs(client, None, 1000)
+        assert total == 258 and len({r.run_id for r in runs}) == 258
+        assert fake.count("/dagRuns/list", "POST") - before == 3
+        runs, total = await newest_runs(client, None, 150)
+        assert len(runs) == 150 and runs[0].run_id == "scheduled__249"
+    finally:
+        await client.aclose()
