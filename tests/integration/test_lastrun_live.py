@@ -139,7 +139,7 @@ def test_a_failed_run_older_than_the_newest_1000_still_says_failed(scenario, run
     # one read per DAG outside the window (a handful here; at most 200 a call), none of BULK_DAG
     assert BULK_DAG not in per_dag_reads and FAIL_DAG in per_dag_reads
     assert len(per_dag_reads) == len(set(per_dag_reads)) == len(dags) - 1
-    print(f"dags --json: {len(per_dag_reads)} per-DAG reads for {len(dags)} DAGs")
+    cli_reads = len(per_dag_reads)
 
     table = ok(run_cli("dags", "--pattern", FAIL_DAG)).out.splitlines()
     row = next(line for line in table if line.startswith(FAIL_DAG + " "))
@@ -152,7 +152,8 @@ def test_a_failed_run_older_than_the_newest_1000_still_says_failed(scenario, run
     found, sent = asyncio.run(_watch(server, run_id))
     assert found.state == "failed" and found.run_id == run_id
     assert per_dag_reads.count(FAIL_DAG) == 1
-    print(f"Watcher: {len(per_dag_reads)} per-DAG reads; requests until resolved: {sent}")
+    print(f"dags --json: {cli_reads} per-DAG reads for {len(dags)} DAGs; Watcher:"
+          f" {len(per_dag_reads)} per-DAG reads, requests until resolved: {sent}")
 
 
 async def _watch(server: Any, run_id: str) -> tuple[Any, dict[str, int]]:
