@@ -26,7 +26,7 @@ import ssl
 import stat
 import subprocess
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -457,6 +457,42 @@ def resolve_profile(cli_url: str | None = None, cli_profile: str | None = None,
     tls_verify(profile)  # a broken ca_bundle is a config error now, not a traceback later
     check_transport_security(profile)
     return profile
+
+
+def resolve_profiles(cli_profiles: Sequence[str] | str | None = None, all_profiles: bool = False,
+                     *, cli_url: str | None = None, read_only: bool | None = None,
+                     env: Mapping[str, str] | None = None,
+                     notify: str | None = None) -> list[Profile]:
+    """The profiles to watch at once (issue 17): every profile of the config file
+    (``all_profiles``), or each ``--profile`` given (in that order, each once); else the one
+    profile ``resolve_profile`` picks."""
+    names = [cli_profiles] if isinstance(cli_profiles, str) else list(cli_profiles or [])
+    names = list(dict.fromkeys(names))
+    if not all_profiles and len(names) <= 1:
+        return [resolve_profile(cli_url, names[0] if names else None, read_only, env, notify)]
+    if cli_url:
+        raise ConfigError("--url names one Airflow: it does not mix with several profiles")
+    if all_profiles:
+        config = load_config(env=os.environ if env is None else env)
+        if names:
+            raise ConfigError("--all-profiles and --profile do not mix: pick one")
+        names = list(config.profiles)
+        if not names:
+            raise ConfigError(f"--all-profiles: no profiles in {config.path} (add one with "
+                              "`astro-tui profiles add`)")
+    return [resolve_profile(None, name, read_only, env, notify) for name in names]
+
+
+def one_profile_name(value: Sequence[str] | str | None, command: str = "this command") -> str | None:
+    """``--profile`` may be repeated for the fleet's commands; the others take one."""
+    if value is None or isinstance(value, str):
+        return value
+    names = list(dict.fromkeys(value))
+    if len(names) > 1:
+        raise ConfigError(f"{command} works on one profile (several --profile, or "
+                          "--all-profiles, are for the TUI, failures, health and "
+                          "watch --failures)")
+    return names[0] if names else None
 
 
 def tls_verify(profile: Profile) -> bool | ssl.SSLContext:

@@ -40,3 +40,29 @@ class DagCommands(Provider):
     async def discover(self) -> Hits:
         async for hit in self.search(""):
             yield hit
+
+
+class DeploymentCommands(Provider):
+    """Several deployments (issue 17): switch to another one, live."""
+
+    def _targets(self) -> list[str]:
+        fleet = getattr(self.app, "fleet", None)
+        if fleet is None or not fleet.several:
+            return []
+        return [n for n in fleet.names if n != fleet.current]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name in self._targets():
+            label = escape_markup(f"Switch to deployment {name}", newline=" ")
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self._switch, name),
+                          help="Watch this deployment in the overview and the drill-down")
+
+    def _switch(self, name: str) -> None:
+        self.app.run_worker(self.app.switch_to(name), group="switch")  # type: ignore[attr-defined]
+
+    async def discover(self) -> Hits:
+        async for hit in self.search(""):
+            yield hit
