@@ -732,7 +732,8 @@ class TtyIn(io.StringIO):
 
 
 def test_profiles_add_interactive_never_echoes_the_secret(env, capsys, monkeypatch):
-    answers = "dev\nhttps://dev.example.com\npassword\nadmin\n\ny\n"
+    # …, secret source (empty: type it), keyring? no (kept in the file), read-only? yes
+    answers = "dev\nhttps://dev.example.com\npassword\nadmin\n\nn\ny\n"
     monkeypatch.setattr("sys.stdin", TtyIn(answers))
     asked = []
     monkeypatch.setattr("getpass.getpass", lambda prompt, stream=None: asked.append(prompt)
