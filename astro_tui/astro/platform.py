@@ -457,7 +457,10 @@ class AstroClient:
                 response = await self._http.get(url, params=dict(params or {}))
             except httpx.HTTPError as exc:
                 err = transport_error(exc, url)
-                raise type(err)(f"the Astro API: {err.message}"
+                # no profile here: a private CA goes in SSL_CERT_FILE, not a ca_bundle
+                said = err.message.replace("set ca_bundle in the profile to",
+                                           "set SSL_CERT_FILE to")
+                raise type(err)(f"the Astro API: {said}"
                                 f" (the base URL is {self.api_url}; {API_URL_ENV} sets it)"
                                 ) from None
             if response.status_code == 429 and tries <= self.retries:

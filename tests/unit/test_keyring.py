@@ -144,6 +144,7 @@ def test_profiles_add_interactive_offers_the_keyring_for_a_typed_secret(env, cap
                                                                           ring):
     # name, url, auth, secret source (empty: type it), keyring? (default yes), read-only? no
     monkeypatch.setattr("sys.stdin", TtyIn("dev\nhttps://dev.example.com\ntoken\n\n\nn\n"))
+    monkeypatch.setattr("astro_tui.commands.profiles._keyring_installed", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt, stream=None: SECRET)
     r = cli_run(capsys, "profiles", "add")
     assert r.code == 0, r.err
