@@ -85,6 +85,8 @@ class Ctx:
         self.progress_shown = False
         #: the TLS-off / plain-http warnings were shown (once per command)
         self.transport_warned = False
+        #: secrets met on the way that known_secrets cannot find (an `astro login` token)
+        self.extra_secrets: list[str] = []
         self._profile: Profile | None = None
 
     # -- connection --
@@ -156,7 +158,7 @@ class Ctx:
             found.append(self.env.get(source[4:].strip()))
         elif source and not source.startswith("cmd:"):
             found.append(source)
-        return [s for s in found if s]
+        return [s for s in found + self.extra_secrets if s]
 
     # -- output --
     def print(self, text: str = "", *, flush: bool = False) -> None:

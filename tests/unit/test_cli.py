@@ -754,8 +754,10 @@ class TtyIn(io.StringIO):
 
 
 def test_profiles_add_interactive_never_echoes_the_secret(env, capsys, monkeypatch):
-    answers = "dev\nhttps://dev.example.com\npassword\nadmin\n\ny\n"
+    # …, secret source (empty: type it), keyring? no (kept in the file), read-only? yes
+    answers = "dev\nhttps://dev.example.com\npassword\nadmin\n\nn\ny\n"
     monkeypatch.setattr("sys.stdin", TtyIn(answers))
+    monkeypatch.setattr("astro_tui.commands.profiles._keyring_installed", lambda: True)
     asked = []
     monkeypatch.setattr("getpass.getpass", lambda prompt, stream=None: asked.append(prompt)
                         or "typed-Secret-99")
