@@ -8,16 +8,18 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import App
 
+from astro_tui.config import Profile
 from astro_tui.state import SessionStore
 from astro_tui.text import escape_markup
 from astro_tui.tui.actions import bindings
 from astro_tui.tui.alerting import TerminalAlerts
-from astro_tui.tui.commands import DagCommands, DeploymentCommands
+from astro_tui.tui.commands import AstroCommands, DagCommands, DeploymentCommands
 from astro_tui.tui.context import UiContext
 from astro_tui.tui.restore import apply_filters, capture
 from astro_tui.tui.screens.help import HelpScreen
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 class AstroTuiApp(App):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "astro-tui"
-    COMMANDS = App.COMMANDS | {DagCommands, DeploymentCommands}
+    COMMANDS = App.COMMANDS | {DagCommands, DeploymentCommands, AstroCommands}
     BINDINGS = bindings("app")
 
     def __init__(
@@ -77,7 +79,8 @@ class AstroTuiApp(App):
         #: current one's
         self.fleet = Fleet([first, *others], clock=clock, now=self.now)
         inside_tmux = bool(os.environ.get("TMUX")) if tmux is None else tmux
-        sink = TerminalAlerts(self, tmux=inside_tmux, write=terminal_write)
+        sink = self._alert_sink = TerminalAlerts(self, tmux=inside_tmux, write=terminal_write)
+        self._overview_generation = 0
         #: per deployment: `--notify` and the person's watches ("a"); alerts are toasts, a
         #: bell, and a desktop notification through the terminal
         self.fleet_alerts = {
@@ -127,7 +130,10 @@ class AstroTuiApp(App):
         """A deployment's screens: "main" and "overview" for the first, "main:<name>" … for
         the others (each keeps its place in the drill-down while another is current)."""
         member = member or self.fleet.current
-        return screen if member == self.fleet.names[0] else f"{screen}:{member}"
+        name = screen if member == self.fleet.names[0] else f"{screen}:{member}"
+        if screen == "overview" and self._overview_generation:  # (made again: _remake_overview)
+            name += f"#{self._overview_generation}"
+        return name
 
     async def on_mount(self) -> None:
         self.fleet.start()
@@ -187,6 +193,51 @@ class AstroTuiApp(App):
         if self.fleet.several:
             self.run_worker(self.switch_to(self.fleet.step(delta)), group="switch",
                             exclusive=True)
+
+    async def add_deployment(self, profile: Profile) -> None:
+        """A discovered deployment joins the fleet (the palette): watched at once, its profile
+        written to the config file (0600) for the next `--all-profiles`; the overview is made
+        again with the deployments strip."""
+        from astro_tui.config import ConfigError, load_config, save_config
+        from astro_tui.session import open_client
+
+        if profile.name in self.fleet.deployments:
+            return
+        d = Deployment(profile.name, partial(open_client, profile),
+                       Settings.from_poll_seconds(profile.poll_seconds), profile.read_only,
+                       profile.notify, profile.notify_command, DagListStore(profile.name))
+        watcher = self.fleet.add(d)
+        alerts = self.fleet_alerts[d.name] = Alerts(
+            watcher, self._alert_sink, mode=d.notify, command=d.notify_command, profile=d.name,
+            on_hook_error=self._hook_error, on_change=self._watches_changed)
+        alerts.start()
+        saved = ""
+        try:
+            config = load_config()
+            if profile.name not in config.profiles:
+                config.profiles[profile.name] = profile
+                saved = f"; saved as profile '{profile.name}' in {save_config(config)}"
+        except (ConfigError, OSError) as exc:
+            saved = f"; not saved to the config file ({exc})"
+        await self._remake_overview()
+        self.notify(escape_markup(f"watching {profile.name} too{saved}", max_len=200,
+                                  newline=" "), timeout=6)
+
+    async def _remake_overview(self) -> None:
+        """The current overview again (a new member: the strip, the inbox's deployment
+        column)."""
+        old = self.screen_name("overview")
+        if not self.is_screen_installed(old):
+            return
+        screen = self.get_screen(old)
+        shown = self.screen is screen
+        self._overview_generation += 1
+        assert isinstance(screen, OverviewScreen)
+        self.install_screen(OverviewScreen(self.watcher, screen.ctx, self.drill, self.alerts,
+                                           fleet=self.fleet), name=self.screen_name("overview"))
+        if shown:
+            await self.switch_screen(self.screen_name("overview"))
+        self.uninstall_screen(old)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "switch_deployment":

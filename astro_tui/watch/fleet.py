@@ -67,6 +67,7 @@ class Fleet:
                                                               now=now)
                          for d in deployments}
         self.current = names[0]
+        self._clock, self._now = clock, now
         self._held: dict[str, list[Subscription]] = {}
         self._started = False
 
@@ -90,6 +91,19 @@ class Fleet:
             watcher.start()
             if name != self.current:
                 self._hold(name)
+
+    def add(self, deployment: Deployment, watcher: Watcher | None = None) -> Watcher:
+        """One more deployment (the palette's discovered Astro deployment), watched at once in
+        the background."""
+        if deployment.name in self.deployments:
+            raise ValueError(f"deployment {deployment.name!r} is watched already")
+        self.deployments[deployment.name] = deployment
+        added = self.watchers[deployment.name] = watcher or Watcher(
+            deployment.connect, deployment.settings, clock=self._clock, now=self._now)
+        if self._started:
+            added.start()
+            self._hold(deployment.name)
+        return added
 
     def switch(self, name: str) -> Watcher:
         """Make `name` current: its background subscriptions go (the screens take over), the

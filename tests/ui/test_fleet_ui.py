@@ -120,3 +120,54 @@ async def test_the_palette_switches_deployment():
         ) if app.screen.query("CommandList") else False, what="the palette's hit")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.fleet.current == "dev", what="dev current")
+
+
+async def test_the_palette_adds_a_discovered_astro_deployment(monkeypatch, tmp_path):
+    """Against the fake Astro API v1 (tests/fakes/astro_api.py): "add astro" lists the
+    discovered deployments; choosing one watches it at once (a strip appears, one app) and
+    writes its profile (no token) to the config file."""
+    import os
+    import stat
+
+    from astro_tui.config import load_config
+    from tests.fakes.astro_api import FakeAstroApi
+
+    api = FakeAstroApi()
+    api.tokens["astro-OrgToken-test"] = None
+    api.start()
+    try:
+        for var in [v for v in os.environ if v.startswith(("ASTRO_", "AIRFLOW_"))]:
+            monkeypatch.delenv(var)
+        config = tmp_path / "config.toml"
+        monkeypatch.setenv("ASTRO_TUI_CONFIG", str(config))
+        monkeypatch.setenv("ASTRO_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("ASTRO_API_URL", api.url)
+        monkeypatch.setenv("ASTRO_API_TOKEN", "astro-OrgToken-test")
+        monkeypatch.setenv("ASTRO_TUI_DATA_DIR", str(tmp_path / "data"))
+        app = make_app(FakeDeployment(), landing="overview")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.overview.inbox_table.row_count == 2,
+                           what="the overview")
+            assert app.overview.fleet_view is None  # one deployment: no strip
+            await pilot.press("ctrl+p")
+            for key in "add astro etl":
+                await pilot.press("space" if key == " " else key)
+            await wait_for(pilot, lambda: app.screen.query("CommandList") and any(
+                "etl-prod" in str(o.prompt)
+                for o in app.screen.query("CommandList").first()._options),
+                timeout=15, what="the discovered deployment in the palette")
+            await pilot.press("enter")
+            # (two deployments are called etl-prod: the workspace tells them apart)
+            name = "data-platform-etl-prod"
+            await wait_for(pilot, lambda: name in app.fleet.deployments, what="it in the fleet")
+            await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen)
+                           and app.screen.fleet_view is not None
+                           and app.screen.fleet_view.table.keys == ["test", name],
+                           what="the overview made again with the strip")
+            assert app.fleet.held(name)
+        saved = load_config().profiles[name]
+        assert saved.secret == "env:ASTRO_API_TOKEN" and saved.url.startswith("https://")
+        assert "astro-OrgToken-test" not in config.read_text()
+        assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    finally:
+        api.stop()
