@@ -74,6 +74,7 @@ class VersionReport:
     results: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0  # start (venv included) + checks + stop
     start_seconds: float = 0.0
+    kept_home: str = ""  # a failed version's server home, kept with its logs
 
     @property
     def ok(self) -> bool:
@@ -396,7 +397,10 @@ def run_version(version: str, only: tuple[str, ...] = CHECKS) -> VersionReport:
     try:
         report.results = check_server(server, only)
     finally:
-        server.stop(keep_home=not all(r.ok for r in report.results) or None)
+        failed = not report.results or not all(r.ok for r in report.results)
+        server.stop(keep_home=failed or None)
+        if failed:
+            report.kept_home = server.home
     report.seconds = time.monotonic() - t0
     return report
 
@@ -416,8 +420,13 @@ def table(reports: list[VersionReport]) -> str:
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)).rstrip()
              for r in (head, *rows)]
     for rep in reports:
+        reasons: dict[str, list[str]] = {}  # a server that did not start: one line, not twelve
         for r in rep.failures():
-            lines.append(f"FAIL {rep.exact or rep.version} {r.name}: {r.reason}")
+            reasons.setdefault(r.reason, []).append(r.name)
+        for reason, names in reasons.items():
+            lines.append(f"FAIL {rep.exact or rep.version} {', '.join(names)}: {reason}")
+        if rep.kept_home:
+            lines.append(f"     {rep.exact or rep.version}: server logs kept in {rep.kept_home}")
     return "\n".join(lines)
 
 
