@@ -35,7 +35,7 @@ from astro_tui.text import clean
 from tests.airflow import harness
 
 CHECKS = (
-    "connect", "dags", "trigger_conf", "runs", "task_instances", "logs", "log_follow",
+    "connect", "dags", "trigger_conf", "params", "runs", "task_instances", "logs", "log_follow",
     "clear_dry_run", "pause", "health", "import_errors", "failures",
 )
 # Generous: Airflow 2 runs one task at a time, and the machine may be busy.
@@ -338,6 +338,29 @@ class Checker:
         expect(any((e.filename or "").endswith(BROKEN_FILE) for e in errors),
                "client's list_import_errors misses it")
         expect(await self.c.count_import_errors() >= 1, "count_import_errors is 0")
+
+    async def check_params(self) -> None:
+        """Issue 18: the conf check agrees with this server on the 34 confs of
+        tests/integration/test_conf_validation_live.py, and the formats its FormatChecker checks
+        are the ones astro_tui.conf assumes for this version."""
+        from astro_tui.conf import blocking, check_conf, formats_for
+        from tests.integration import test_conf_validation_live as cv
+
+        details = await self.c.get_dag_details(cv.DAG)
+        version = self.c.version.as_tuple
+        direct = cv._jsonschema_in_server_venv(self.s, details, [c for _, c, _ in cv.CASES])
+        expect(tuple(direct["formats"]) == formats_for(version),
+               f"the server checks formats {direct['formats']}, astro-tui assumes "
+               f"{list(formats_for(version))}")
+        differ = []
+        with self.s.http_client(timeout=60) as c:
+            for name, conf, _ in cv.CASES:
+                mine = blocking(check_conf(conf, details.params, airflow=version))
+                server, _ = cv._server_verdict(c, self.s, conf)
+                if ("refused" if mine else "ok") != server:
+                    differ.append(f"{name}: astro-tui {'refuses' if mine else 'accepts'}, "
+                                  f"the server {server}")
+        expect(not differ, f"{len(differ)} of {len(cv.CASES)} differ: " + "; ".join(differ[:3]))
 
     async def check_failures(self) -> None:
         run_id = self.run_id("example_fail")
