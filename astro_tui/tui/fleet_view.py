@@ -130,6 +130,10 @@ class FleetView:
 
     # -- the strip -----------------------------------------------------------------------------
 
+    def troubled(self) -> bool:
+        """Some deployment fails: its row shows its data's age, which moves every second."""
+        return bool(self.problems) or self.fleet.watchers[self.current].status().error is not None
+
     def repaint(self, own_inbox: Inbox | None, own_health: Health | None) -> None:
         self.table.sync(self.strip_rows(own_inbox, own_health))
 

@@ -133,8 +133,10 @@ class Fleet:
         watcher = self.watchers[name]
         self._held[name] = [watcher.subscribe(topic, _ignore)
                             for topic in background_topics(watcher.settings)]
+        watcher.pace(background=True)
 
     def _release(self, name: str) -> None:
+        self.watchers[name].pace(background=False)
         for sub in self._held.pop(name, []):
             sub.close()
 

@@ -12,6 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -126,3 +133,33 @@ async def test_both_deployments_in_one_overview_and_one_down_stalls_nobody(fleet
         await wait_for(pilot, lambda: f"failed {DAG} {run_id}" in ov.inbox_table.keys,
                        SETTINGS.inbox_seconds + SETTINGS.runs_seconds + 20,
                        "Airflow 3's next failure while Airflow 2 is down")
+
+
+def test_watch_failures_all_profiles_prints_each_profiles_new_failure(fleet):
+    script = Path(sys.executable).with_name("astro-tui")
+    proc = subprocess.Popen([str(script), "watch", "--failures", "--json", "--all-profiles",
+                             "--interval", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    said: list[str] = []
+    threading.Thread(target=lambda: [said.append(x) for x in proc.stderr], daemon=True).start()
+    try:
+        deadline = time.monotonic() + 90
+        while sum("watching" in x for x in said) < 2:  # each profile says when it watches
+            assert time.monotonic() < deadline, said
+            time.sleep(0.2)
+        new = {"af3": _failed_run(fleet.af3), "af2": _failed_run(fleet.af2)}
+        fleet.runs["af3"].append(new["af3"])
+        fleet.runs["af2"].append(new["af2"])
+        seen: set[tuple[str, str]] = set()
+        deadline = time.monotonic() + 60
+        while not {("af3", new["af3"]), ("af2", new["af2"])} <= seen:
+            doc = json.loads(lines.get(timeout=max(0.1, deadline - time.monotonic())))
+            seen.add((doc["profile"], doc["run_id"]))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(30)
+    assert code == 130
+    old = {("af3", fleet.runs["af3"][0]), ("af2", fleet.runs["af2"][0])}
+    assert not (seen & old)  # failures from before it started are never printed

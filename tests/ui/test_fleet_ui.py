@@ -7,6 +7,7 @@ from __future__ import annotations
 from astro_tui.tui.screens.main import MainScreen
 from astro_tui.tui.screens.overview import OverviewScreen
 from astro_tui.watch.events import DagList, HealthOf, InboxOf
+from astro_tui.watch.feeds import BACKGROUND_DAGS_SECONDS, BACKGROUND_RUNS_SECONDS
 from astro_tui.watch.fleet import Deployment
 from astro_tui.watch.settings import Settings
 from tests.conftest import wait_for
@@ -76,10 +77,20 @@ async def test_d_switches_live_and_the_old_one_stays_watched_at_overview_cost():
         await both_shown(pilot, app)
         fleet = app.fleet
         assert fleet.held("dev") and not fleet.held("test")
+        # in the background: the DAG list and the runs changed polled seldom
+        assert fleet.watchers["dev"].age("dags")[1] == BACKGROUND_DAGS_SECONDS
+        assert fleet.watchers["dev"].age("changes")[1] == BACKGROUND_RUNS_SECONDS
+        assert fleet.watchers["test"].age("changes")[1] == app.settings.runs_seconds
+        assert fleet.watchers["dev"].age("health")[1] == 60.0
+        assert fleet.watchers["dev"].age("inbox")[1] == 60.0
         await pilot.press("d")
         await wait_for(pilot, lambda: fleet.current == "dev" and isinstance(
             app.screen, OverviewScreen) and app.screen is app.overview, what="dev's overview")
         assert fleet.held("test") and not fleet.held("dev")
+        assert fleet.watchers["dev"].age("changes")[1] == app.settings.runs_seconds
+        assert fleet.watchers["dev"].age("dags")[1] == app.settings.dags_seconds
+        assert fleet.watchers["test"].age("changes")[1] == BACKGROUND_RUNS_SECONDS
+        assert fleet.watchers["dev"].age("health")[1] == app.settings.health_seconds
         assert app.overview.fleet_view.table.cells("dev")[0].plain == "▶"
         # the old current deployment: polled for the overview's topics only
         await wait_for(pilot, lambda: app.get_screen("overview").is_current is False,

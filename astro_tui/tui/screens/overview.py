@@ -251,6 +251,8 @@ class OverviewScreen(Screen[Any]):
     @on(WatchFailed)
     def _status_changed(self) -> None:
         self.update_status()
+        if self.fleet_view is not None:
+            self.fleet_view.repaint(self.inbox, self.health)
 
     @on(DagsUpdated)
     def _dags_updated(self, message: DagsUpdated) -> None:
@@ -349,8 +351,8 @@ class OverviewScreen(Screen[Any]):
         if (self.inbox is not None and self.inbox.active) or (
                 fleet is not None and any(i.active for i in fleet.inboxes.values())):
             self._repaint_inbox()
-        elif fleet is not None:
-            fleet.repaint(self.inbox, self.health)  # (connection states and data ages)
+        elif fleet is not None and fleet.troubled():
+            fleet.repaint(self.inbox, self.health)  # (the age of a failing one's data)
         self.update_status()
 
     def update_status(self) -> None:
