@@ -14,6 +14,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Callable
+from functools import partial
 
 from astro_tui import __version__
 
@@ -32,7 +33,12 @@ then the profile file (config.toml in the platformdirs config dir, or ASTRO_TUI_
 
 
 def _connection_options(p: argparse.ArgumentParser, default: object) -> None:
-    p.add_argument("--profile", default=default, help="name of a profile in the config file")
+    p.add_argument("--profile", action="append", default=default, metavar="NAME",
+                   help="name of a profile in the config file (repeat it to watch several "
+                        "deployments at once: the TUI, failures, health, watch --failures)")
+    p.add_argument("--all-profiles", action="store_true",
+                   default=default if default is SUPPRESS else False,
+                   help="watch every profile of the config file at once")
     p.add_argument("--url", default=default, help="Airflow base URL (overrides the profile)")
     p.add_argument("--read-only", action="store_true", default=default if default is SUPPRESS
                    else None,
@@ -93,10 +99,12 @@ def _early_paint(argv: list[str]) -> Callable[[], None]:
         return lambda: None
     if rest:  # a command, --help, --version, --json …: not the TUI
         return lambda: None
-    from astro_tui.config import ConfigError, resolve_profile
+    from astro_tui.config import ConfigError, one_profile_name, resolve_profile
 
+    if known.all_profiles or len(set(known.profile or ())) > 1:
+        return lambda: None  # the fleet: no single saved list to paint
     try:
-        profile = resolve_profile(cli_url=known.url, cli_profile=known.profile)
+        profile = resolve_profile(cli_url=known.url, cli_profile=one_profile_name(known.profile))
     except ConfigError:
         return lambda: None
     from astro_tui.prepaint import prepaint
@@ -134,11 +142,11 @@ def _main(argv: list[str], started: list[bool]) -> int:
               file=sys.stderr)
         return 2
 
-    from astro_tui.config import ConfigError, resolve_profile
+    from astro_tui.config import ConfigError, resolve_profiles
 
     try:
-        profile = resolve_profile(cli_url=args.url, cli_profile=args.profile,
-                                  read_only=args.read_only, notify=args.notify)
+        profiles = resolve_profiles(args.profile, args.all_profiles, cli_url=args.url,
+                                    read_only=args.read_only, notify=args.notify)
     except ConfigError as exc:
         print(f"astro-tui: {exc}", file=sys.stderr)
         return 2
@@ -146,8 +154,14 @@ def _main(argv: list[str], started: list[bool]) -> int:
     from astro_tui.session import open_client
     from astro_tui.state import SessionStore
     from astro_tui.tui.app import AstroTuiApp, Settings
+    from astro_tui.watch.fleet import Deployment
     from astro_tui.watch.saved import DagListStore
 
+    profile, *more = profiles
+    # The other deployments of the fleet (issue 17): one Watcher each, switched live (d / D).
+    others = [Deployment(p.name, partial(open_client, p), Settings.from_poll_seconds(
+        p.poll_seconds), p.read_only, p.notify, p.notify_command, DagListStore(p.name))
+        for p in more]
     app = AstroTuiApp(
         lambda: open_client(profile),
         profile_name=profile.name,
@@ -160,6 +174,7 @@ def _main(argv: list[str], started: list[bool]) -> int:
         restore=not args.fresh,
         handle_hangup=True,
         saved_dags=DagListStore(profile.name),
+        others=others,
     )
     started.append(True)
     app.run()

@@ -19,7 +19,8 @@ from astro_tui.airflow.models import ParamSpec
 __all__ = [
     "ConfError",
     "ConfProblem",
-    "SERVER_FORMATS",
+    "NEWEST",
+    "formats_for",
     "blocking",
     "parse_conf",
     "check_conf",
@@ -99,10 +100,11 @@ def one_line(value: Any, max_len: int = 60) -> str:
 # next and are reproduced:
 #
 # * which formats a ``FormatChecker()`` checks depends on the packages installed next to
-#   Airflow. Airflow 2 depends on rfc3339-validator (``date-time``), Airflow 3 on isoduration
-#   (``duration``) and not on rfc3339-validator, so an Airflow 3 server accepts any string as a
-#   ``date-time``. ``time`` is jsonschema's draft-3 check (``HH:MM:SS``) on both. The sets below
-#   are what ``FormatChecker().checkers`` lists in each server's own venv (a test compares them).
+#   Airflow. Airflow 2 depends on rfc3339-validator (``date-time``); Airflow 3 does not, so an
+#   Airflow 3 server accepts any string as a ``date-time``; Airflow 3.3 depends on isoduration
+#   (``duration``), 3.0 to 3.2 do not. ``time`` is jsonschema's draft-3 check (``HH:MM:SS``)
+#   everywhere. `formats_for` gives what ``FormatChecker().checkers`` lists in each supported
+#   minor's own venv (the compat suite and a live test compare them).
 # * Airflow 2's ``Param.resolve`` forgives a ``date-time`` that fails RFC 3339 when the whole
 #   value parses as an ISO 8601 date and time (deprecated there, with a warning).
 #
@@ -110,10 +112,18 @@ def one_line(value: Any, max_len: int = 60) -> str:
 
 _COMMON_FORMATS = ("date", "email", "idn-email", "idn-hostname", "ipv4", "ipv6", "regex", "time",
                    "uuid")
-SERVER_FORMATS: dict[int, tuple[str, ...]] = {
-    2: tuple(sorted((*_COMMON_FORMATS, "date-time"))),
-    3: tuple(sorted((*_COMMON_FORMATS, "duration"))),
-}
+
+
+def formats_for(version: tuple[int, ...]) -> tuple[str, ...]:
+    """The formats an Airflow server of `version` (major, minor, …) checks params against."""
+    extra: tuple[str, ...] = ("date-time",) if version[:1] < (3,) else ()
+    if tuple(version[:2]) >= (3, 3):
+        extra = ("duration",)
+    return tuple(sorted((*_COMMON_FORMATS, *extra)))
+
+
+#: the newest minor of each major (what a bare major means)
+NEWEST = {2: (2, 11), 3: (3, 3)}
 _MESSAGE_MAX = 160
 
 
@@ -139,20 +149,22 @@ def _format_checker(formats: tuple[str, ...] | None) -> Any:
     return FormatChecker() if formats is None else FormatChecker(formats=formats)
 
 
-_VALIDATORS: dict[tuple[str, int], Any] = {}
+_VALIDATORS: dict[tuple[str, tuple[int, ...] | None], Any] = {}
 
 
-def _validator(schema: Mapping[str, Any], major: int) -> Any:
-    """A jsonschema validator for ``schema`` with the server's formats (``major`` 0: every
-    format this machine can check). Raises ``jsonschema.SchemaError`` for a broken schema."""
-    key = (json.dumps(schema, sort_keys=True, default=str), major)
+def _validator(schema: Mapping[str, Any], version: tuple[int, ...] | None) -> Any:
+    """A jsonschema validator for ``schema`` with the formats a server of ``version`` checks
+    (None: every format this machine can check). Raises ``jsonschema.SchemaError`` for a broken
+    schema."""
+    key = (json.dumps(schema, sort_keys=True, default=str), version)
     found = _VALIDATORS.get(key)
     if found is None:
         from jsonschema.validators import validator_for
 
         cls = validator_for(schema)
         cls.check_schema(schema)
-        found = cls(schema, format_checker=_format_checker(SERVER_FORMATS.get(major)))
+        found = cls(schema, format_checker=_format_checker(
+            None if version is None else formats_for(version)))
         if len(_VALIDATORS) > 256:
             _VALIDATORS.clear()
         _VALIDATORS[key] = found
@@ -188,22 +200,29 @@ def _iso8601_datetime(value: Any) -> bool:
     return True
 
 
-def _first_error(value: Any, schema: Mapping[str, Any], major: int) -> Any:
+def _first_error(value: Any, schema: Mapping[str, Any], version: tuple[int, ...] | None) -> Any:
     from jsonschema.exceptions import best_match
 
-    return best_match(_validator(schema, major).iter_errors(value))
+    return best_match(_validator(schema, version).iter_errors(value))
 
 
-def check_value(value: Any, schema: Any, name: str, *, major: int = 3) -> list[ConfProblem]:
-    """What the server running Airflow ``major`` says of ``value`` for the param ``name``: at
-    most one problem, the one jsonschema reports (``best_match``), plus advice when a format only
-    this machine checks fails."""
+def _version(airflow: tuple[int, ...] | int) -> tuple[int, ...]:
+    return NEWEST.get(airflow, (airflow, 0)) if isinstance(airflow, int) else tuple(airflow[:2])
+
+
+def check_value(value: Any, schema: Any, name: str, *,
+                airflow: tuple[int, ...] | int = 3) -> list[ConfProblem]:
+    """What a server of Airflow ``airflow`` (a version tuple, or a bare major: its newest minor)
+    says of ``value`` for the param ``name``: at most one problem, the one jsonschema reports
+    (``best_match``), plus advice when a format only this machine checks fails."""
     from jsonschema.exceptions import SchemaError
 
+    version = _version(airflow)
+    major = version[0]
     if not isinstance(schema, Mapping) or not schema:
         return []
     try:
-        error = _first_error(value, schema, major)
+        error = _first_error(value, schema, version)
     except SchemaError as err:
         return [ConfProblem(name, "schema", _cut(f"the param's schema is invalid: {err.message}"),
                             advisory=True)]
@@ -214,28 +233,27 @@ def check_value(value: Any, schema: Any, name: str, *, major: int = 3) -> list[C
         if major == 2 and error.schema.get("format") == "date-time" and _iso8601_datetime(value):
             return []  # Airflow 2 accepts it (deprecated): see the note above
         return [ConfProblem(_where(name, error.absolute_path), _rule(error), _cut(error.message))]
-    if major not in SERVER_FORMATS:
-        return []
-    advice = _first_error(value, schema, 0)
+    advice = _first_error(value, schema, None)
     if advice is not None and advice.validator == "format":
-        words = f"Airflow {major} does not check this format, so the server accepts it"
+        shown = ".".join(map(str, version))
+        words = f"Airflow {shown} does not check this format, so the server accepts it"
         return [ConfProblem(_where(name, advice.absolute_path), _rule(advice),
                             _cut(f"{advice.message}; {words}"), advisory=True)]
     return []
 
 
 def check_conf(conf: Mapping[str, Any], params: Mapping[str, ParamSpec], *,
-               major: int = 3) -> list[ConfProblem]:
-    """The conf against the DAG's params, as a server running Airflow ``major`` checks it: each
+               airflow: tuple[int, ...] | int = 3) -> list[ConfProblem]:
+    """The conf against the DAG's params, as a server of Airflow ``airflow`` checks it: each
     param's value is the conf's, else its default (the API reports an invalid or missing default
     as null, which then fails a schema that refuses null). Keys that are not params are not
     checked (Airflow adds them as params without a schema)."""
     problems: list[ConfProblem] = []
     for name, spec in params.items():
         if name in conf:
-            problems += check_value(conf[name], spec.schema, name, major=major)
+            problems += check_value(conf[name], spec.schema, name, airflow=airflow)
             continue
-        for problem in check_value(spec.value, spec.schema, name, major=major):
+        for problem in check_value(spec.value, spec.schema, name, airflow=airflow):
             if spec.value is None and problem.path == name and not problem.advisory:
                 problem = replace(problem, message="needs a value: the param has no valid "
                                   f"default and the conf does not set it ({problem.message})")

@@ -2,7 +2,8 @@
 
 File: ``platformdirs.user_config_path("astro-tui") / "config.toml"`` (or ``$ASTRO_TUI_CONFIG``):
 ``default_profile = "prod"`` plus ``[profiles.<name>]`` tables with url, auth (token | basic |
-password | none), username, secret (env:VAR | cmd:<command> | literal), verify_tls, ca_bundle,
+password | none), username, secret (env:VAR | cmd:<command> | keyring:<service>/<name> | literal),
+verify_tls, ca_bundle,
 read_only, poll_seconds, allow_insecure_http.
 
 Precedence (as in the AWS CLI): ``--url``/``--read-only`` beat everything; ``--profile NAME``
@@ -26,7 +27,7 @@ import ssl
 import stat
 import subprocess
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ AUTH_KINDS = ("token", "basic", "password", "none")
 NOTIFY_MODES = ("off", "failures", "all")
 SECRET_TIMEOUT = 10.0
 CONFIG_ENV = "ASTRO_TUI_CONFIG"
+#: secret sources that name where the secret is (anything else is the secret itself)
+SOURCE_PREFIXES = ("env:", "cmd:", "keyring:")
+KEYRING_EXTRA = "pip install 'astro-tui[keyring]'"
 
 
 class ConfigError(Exception):
@@ -51,10 +55,11 @@ class ConfigError(Exception):
 
 
 def describe_secret_source(source: str | None) -> str:
-    """Safe to show anywhere: 'env:VAR', 'cmd:<program> …', '***' for a literal, 'none'."""
+    """Safe to show anywhere: 'env:VAR', 'cmd:<program> …', 'keyring:<service>/<name>', '***'
+    for a literal, 'none'."""
     if not source:
         return "none"
-    if source.startswith("env:"):
+    if source.startswith(("env:", "keyring:")):
         return source
     if source.startswith("cmd:"):
         return f"cmd:{(source[4:].split() or [''])[0]} \u2026"
@@ -63,7 +68,7 @@ def describe_secret_source(source: str | None) -> str:
 
 def is_literal_secret(source: str | None) -> bool:
     """True if the secret is stored in the config itself (callers should warn)."""
-    return bool(source) and not str(source).startswith(("env:", "cmd:"))
+    return bool(source) and not str(source).startswith(SOURCE_PREFIXES)
 
 
 @dataclass(frozen=True, repr=False)
@@ -99,6 +104,59 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
 # --- secrets ------------------------------------------------------------------------------------
 
 
+def keyring_ref(source: str) -> tuple[str, str]:
+    """``keyring:<service>/<name>`` -> (service, name); the name may contain '/'."""
+    service, sep, name = source.removeprefix("keyring:").strip().partition("/")
+    if not (sep and service.strip() and name.strip()):
+        raise ConfigError(f"secret source '{source}' must be keyring:<service>/<name>, e.g."
+                          " keyring:astro-tui/prod")
+    return service.strip(), name.strip()
+
+
+def _keyring_module(source: str) -> Any:
+    """The keyring package, imported only now (it is an optional extra, and slow to import)."""
+    try:
+        import keyring
+    except ImportError:
+        raise ConfigError(f"secret source {source} needs the keyring extra: {KEYRING_EXTRA}"
+                          ) from None
+    return keyring
+
+
+def _keyring_failure(source: str, exc: Exception) -> ConfigError:
+    """One line for a keyring backend failure; the backend's text never holds the secret (it
+    was not read, or is being written and the text is about the backend), but is cut short."""
+    if type(exc).__name__ == "NoKeyringError":
+        return ConfigError(f"secret source {source}: no OS keyring is available here (install"
+                           " a keyring backend, or use env:VAR / cmd:COMMAND)")
+    reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+    return ConfigError(f"secret source {source}: the keyring failed: {reason}")
+
+
+def _keyring_secret(source: str) -> str:
+    service, name = keyring_ref(source)
+    keyring = _keyring_module(source)
+    try:
+        value = keyring.get_password(service, name)
+    except Exception as exc:  # noqa: BLE001 - backends raise many kinds (dbus, files, …)
+        raise _keyring_failure(source, exc) from None
+    if not value:
+        raise ConfigError(f"no secret in the keyring for service '{service}', name '{name}'"
+                          f" (secret source {source}); store one with: astro-tui profiles add"
+                          f" --keyring {service}/{name} …")
+    return str(value)
+
+
+def store_keyring_secret(source: str, value: str) -> None:
+    """Put `value` into the OS keyring under ``keyring:<service>/<name>``."""
+    service, name = keyring_ref(source)
+    keyring = _keyring_module(source)
+    try:
+        keyring.set_password(service, name, value)
+    except Exception as exc:  # noqa: BLE001
+        raise _keyring_failure(source, exc) from None
+
+
 def resolve_secret(source: str | None, *, env: Mapping[str, str] | None = None,
                    timeout: float = SECRET_TIMEOUT) -> str:
     """Secret source -> secret. Errors never include the secret or the command's output."""
@@ -111,6 +169,8 @@ def resolve_secret(source: str | None, *, env: Mapping[str, str] | None = None,
             raise ConfigError(f"environment variable {var or '(none)'} is not set or empty"
                               f" (secret source env:{var})")
         return value
+    if source.startswith("keyring:"):
+        return _keyring_secret(source)
     if not source.startswith("cmd:"):
         return source
     try:
@@ -214,7 +274,10 @@ def _validated(profile: Profile) -> Profile:
     if profile.auth not in AUTH_KINDS:
         raise ConfigError(f"unknown auth kind '{profile.auth}' (use {', '.join(AUTH_KINDS)})")
     if profile.auth != "none" and not profile.secret:
-        raise ConfigError(f"auth '{profile.auth}' needs a secret (env:VAR, cmd:..., or literal)")
+        raise ConfigError(f"auth '{profile.auth}' needs a secret (env:VAR, cmd:...,"
+                          " keyring:<service>/<name>, or literal)")
+    if profile.secret and profile.secret.startswith("keyring:"):
+        keyring_ref(profile.secret)  # the form is checked now; the keyring only when connecting
     if profile.auth in ("basic", "password") and not profile.username:
         raise ConfigError(f"auth '{profile.auth}' needs a username")
     if not (math.isfinite(profile.poll_seconds) and profile.poll_seconds > 0):
@@ -457,6 +520,42 @@ def resolve_profile(cli_url: str | None = None, cli_profile: str | None = None,
     tls_verify(profile)  # a broken ca_bundle is a config error now, not a traceback later
     check_transport_security(profile)
     return profile
+
+
+def resolve_profiles(cli_profiles: Sequence[str] | str | None = None, all_profiles: bool = False,
+                     *, cli_url: str | None = None, read_only: bool | None = None,
+                     env: Mapping[str, str] | None = None,
+                     notify: str | None = None) -> list[Profile]:
+    """The profiles to watch at once (issue 17): every profile of the config file
+    (``all_profiles``), or each ``--profile`` given (in that order, each once); else the one
+    profile ``resolve_profile`` picks."""
+    names = [cli_profiles] if isinstance(cli_profiles, str) else list(cli_profiles or [])
+    names = list(dict.fromkeys(names))
+    if not all_profiles and len(names) <= 1:
+        return [resolve_profile(cli_url, names[0] if names else None, read_only, env, notify)]
+    if cli_url:
+        raise ConfigError("--url names one Airflow: it does not mix with several profiles")
+    if all_profiles:
+        config = load_config(env=os.environ if env is None else env)
+        if names:
+            raise ConfigError("--all-profiles and --profile do not mix: pick one")
+        names = list(config.profiles)
+        if not names:
+            raise ConfigError(f"--all-profiles: no profiles in {config.path} (add one with "
+                              "`astro-tui profiles add`)")
+    return [resolve_profile(None, name, read_only, env, notify) for name in names]
+
+
+def one_profile_name(value: Sequence[str] | str | None, command: str = "this command") -> str | None:
+    """``--profile`` may be repeated for the fleet's commands; the others take one."""
+    if value is None or isinstance(value, str):
+        return value
+    names = list(dict.fromkeys(value))
+    if len(names) > 1:
+        raise ConfigError(f"{command} works on one profile (several --profile, or "
+                          "--all-profiles, are for the TUI, failures, health and "
+                          "watch --failures)")
+    return names[0] if names else None
 
 
 def tls_verify(profile: Profile) -> bool | ssl.SSLContext:

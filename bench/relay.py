@@ -28,10 +28,15 @@ class Request:
 
 
 class Relay:
+    """`mode` (tests of a deployment in trouble): "relay" (normal), "hang" (requests are
+    swallowed: the server looks hung), "refuse" (every connection is cut at once: down)."""
+
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.requests: list[Request] = []
         self.connections = 0
+        self.mode = "relay"
+        self._open: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
         with socket.socket() as s:
@@ -53,6 +58,19 @@ class Relay:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
+    def set_mode(self, mode: str) -> None:
+        """Switch to `mode`; "refuse" and "hang" also cut the open connections (a hung server
+        answers nothing more on them either)."""
+        assert mode in ("relay", "hang", "refuse"), mode
+        self.mode = mode
+
+        async def cut() -> None:
+            for writer in list(self._open):
+                writer.transport.abort()
+
+        if mode != "relay":
+            asyncio.run_coroutine_threadsafe(cut(), self._loop).result(10)
+
     def since(self, t0: float, path_part: str = "") -> list[Request]:
         return [r for r in list(self.requests) if r.at >= t0 and path_part in r.path]
 
@@ -61,12 +79,26 @@ class Relay:
 
     async def _handle(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
         self.connections += 1
+        if self.mode == "refuse":
+            cwriter.transport.abort()
+            return
+        if self.mode == "hang":
+            self._open.add(cwriter)
+            try:
+                while await creader.read(65536):
+                    pass  # swallowed: no answer ever
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                self._open.discard(cwriter)
+            return
         try:
             sreader, swriter = await asyncio.open_connection(*self.upstream)
         except OSError:
             cwriter.close()
             return
         current: list[Request | None] = [None]
+        self._open.update((cwriter, swriter))
 
         async def client_to_server() -> None:
             while data := await creader.read(65536):
@@ -99,6 +131,7 @@ class Relay:
         except (ConnectionError, OSError):
             pass
         finally:
+            self._open.difference_update((cwriter, swriter))
             for w in (cwriter, swriter):
                 try:
                     w.close()

@@ -8,6 +8,7 @@
     hitl list|respond           astro_tui.commands.hitl
     watch                       astro_tui.commands.watch
     profiles list|add|remove|test   astro_tui.commands.profiles
+    profiles discover           astro_tui.commands.discover
 
 Shared parts (exit codes, output, JSON shapes, error mapping) are in ``base``. No Textual here.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from astro_tui.commands import dags, hitl, logs, monitor, profiles, runs, trigger, watch
+from astro_tui.commands import dags, discover, hitl, logs, monitor, profiles, runs, trigger, watch
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -30,4 +31,4 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     monitor.add_parsers(sub, common)
     hitl.add_parsers(sub, common)
     watch.add_parsers(sub, common)
-    profiles.add_parsers(sub, common, output)
+    discover.add_parser(profiles.add_parsers(sub, common, output), output)

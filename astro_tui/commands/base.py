@@ -24,7 +24,14 @@ from typing import Any, TextIO
 
 from astro_tui.airflow.errors import ApiError, RateLimited, ServerError, Timeout, Unreachable
 from astro_tui.commands.output import dumps, render_table
-from astro_tui.config import ConfigError, Profile, resolve_profile, transport_warnings
+from astro_tui.config import (
+    ConfigError,
+    Profile,
+    one_profile_name,
+    resolve_profile,
+    resolve_profiles,
+    transport_warnings,
+)
 from astro_tui.text import clean, redact
 
 EXIT_OK = 0
@@ -78,6 +85,8 @@ class Ctx:
         self.progress_shown = False
         #: the TLS-off / plain-http warnings were shown (once per command)
         self.transport_warned = False
+        #: secrets met on the way that known_secrets cannot find (an `astro login` token)
+        self.extra_secrets: list[str] = []
         self._profile: Profile | None = None
 
     # -- connection --
@@ -85,13 +94,36 @@ class Ctx:
     def profile(self) -> Profile:
         if self._profile is None:
             a = self.args
+            command = f"`{getattr(a, 'command', None) or 'this command'}`"
+            if getattr(a, "all_profiles", False):
+                raise ConfigError(f"{command} works on one profile: --all-profiles is for the "
+                                  "TUI, failures, health and watch --failures")
             self._profile = resolve_profile(
-                cli_url=getattr(a, "url", None), cli_profile=getattr(a, "profile", None),
+                cli_url=getattr(a, "url", None),
+                cli_profile=one_profile_name(getattr(a, "profile", None), command),
                 read_only=getattr(a, "read_only", None), env=self.env)
         return self._profile
 
     def set_profile(self, profile: Profile) -> None:
         self._profile = profile
+
+    def profiles(self) -> list[Profile]:
+        """Every profile the command watches: several with a repeated --profile or
+        --all-profiles (failures, health, watch --failures), else the one `profile`."""
+        a = self.args
+        many = resolve_profiles(getattr(a, "profile", None), getattr(a, "all_profiles", False),
+                                cli_url=getattr(a, "url", None),
+                                read_only=getattr(a, "read_only", None), env=self.env)
+        if len(many) == 1:
+            self._profile = many[0]
+        return many
+
+    def for_profile(self, profile: Profile) -> Ctx:
+        """The same command on another profile (its own client; the same streams)."""
+        other = Ctx(self.args, self.out, self.err, self.env)
+        other.set_profile(profile)
+        other.transport_warned = self.transport_warned
+        return other
 
     def require_writable(self, action: str) -> None:
         """Refuse a write (trigger, pause, unpause) under a read-only profile or --read-only."""
@@ -126,7 +158,7 @@ class Ctx:
             found.append(self.env.get(source[4:].strip()))
         elif source and not source.startswith("cmd:"):
             found.append(source)
-        return [s for s in found if s]
+        return [s for s in found + self.extra_secrets if s]
 
     # -- output --
     def print(self, text: str = "", *, flush: bool = False) -> None:

@@ -157,7 +157,7 @@ def _params_input(text: str | None, detail: HitlDetail, ctx: Ctx) -> dict[str, A
                          f" (its params: {clean(asked, 200, newline=' ')})")
     values = {name: spec.value for name, spec in detail.params.items()}
     values.update(given)
-    for problem in check_conf(values, detail.params, major=3):  # human-in-the-loop: Airflow 3.1+
+    for problem in check_conf(values, detail.params, airflow=3):  # human-in-the-loop: Airflow 3.1+
         ctx.warn(f"--params: {problem} (the server has the last word)")
     return values
 

@@ -1,9 +1,11 @@
 """`astro-tui profiles list | add | remove | test`.
 
 `add` asks for what its flags leave out when stdin is a terminal (a typed secret is read with
-getpass, never echoed) and is purely flag-driven otherwise. A secret *source* (env:VAR or
-cmd:COMMAND) is preferred; a literal secret is stored in the config file (mode 0600) with a warning.
-Nothing here ever prints a secret: sources are shown as ``env:VAR``, ``cmd:prog …`` or ``***``.
+getpass, never echoed) and is purely flag-driven otherwise. A secret *source* (env:VAR,
+cmd:COMMAND or keyring:SERVICE/NAME) is preferred; ``--keyring`` stores a typed (or --secret-stdin)
+secret in the OS keyring (the optional ``keyring`` extra); a literal secret is stored in the config
+file (mode 0600) with a warning. Nothing here ever prints a secret: sources are shown as
+``env:VAR``, ``cmd:prog …``, ``keyring:SERVICE/NAME`` or ``***``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from astro_tui.commands.base import EXIT_ERROR, EXIT_OK, EXIT_USAGE, PROG, Ctx, 
 from astro_tui.commands.output import key_values
 from astro_tui.config import (
     AUTH_KINDS,
+    KEYRING_EXTRA,
     ConfigError,
     Profile,
     _validated as validate_profile,  # the file loader's own checks, for a profile built here
@@ -37,6 +40,7 @@ from astro_tui.config import (
     profile_warnings,
     resolve_profile,
     save_config,
+    store_keyring_secret,
     tls_verify,
 )
 
@@ -46,9 +50,10 @@ _SUPPRESS = argparse.SUPPRESS
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
-                output: argparse.ArgumentParser) -> None:
+                output: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    """Register `profiles list|add|remove|test`; returns the subparsers (for `discover`)."""
     p = sub.add_parser("profiles", help=HELP, description=HELP)
-    psub = p.add_subparsers(dest="profiles_command", metavar="{list,add,remove,test}",
+    psub = p.add_subparsers(dest="profiles_command", metavar="{list,add,remove,test,discover}",
                             required=True)
 
     q = psub.add_parser("list", parents=[output], help="list the profiles (secrets never shown)")
@@ -65,8 +70,13 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     q.add_argument("--username", help="user name (auth basic or password)")
     secret = q.add_mutually_exclusive_group()
     secret.add_argument("--secret-source", metavar="SRC",
-                        help="where the secret comes from: env:VAR or cmd:COMMAND (a literal"
-                             " works but is stored in the file: discouraged)")
+                        help="where the secret comes from: env:VAR, cmd:COMMAND or"
+                             " keyring:SERVICE/NAME (a literal works but is stored in the file:"
+                             " discouraged)")
+    q.add_argument("--keyring", nargs="?", const="", metavar="SERVICE/NAME",
+                        help="store the secret (typed, or --secret-stdin) in the OS keyring"
+                             " under SERVICE/NAME (default: astro-tui/<profile name>); needs"
+                             " the keyring extra: pip install 'astro-tui[keyring]'")
     secret.add_argument("--secret-stdin", action="store_true",
                         help="read a literal secret from the first line of stdin (stored in"
                              " the file: prefer --secret-source)")
@@ -90,6 +100,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     q.add_argument("name", metavar="NAME", nargs="?",
                    help="the profile (default: what other commands would use)")
     q.set_defaults(func=cmd_test)
+    return psub
 
 
 def profile_json(p: Profile, default: bool = False) -> dict[str, Any]:
@@ -185,6 +196,12 @@ class Prompter:
         return value
 
 
+def _keyring_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("keyring") is not None
+
+
 def _stdin_is_tty() -> bool:
     try:
         return sys.stdin is not None and sys.stdin.isatty()
@@ -202,6 +219,10 @@ async def cmd_add(ctx: Ctx) -> int:
     read_only = getattr(a, "read_only", None)
     make_default = a.default
     typed_secret = False
+    keyring_target: str | None = None if a.keyring is None else a.keyring or "-"
+    if keyring_target and a.secret_source:
+        raise UsageError("--keyring stores a secret you type or pass on stdin; --secret-source"
+                         " names one (keyring:SERVICE/NAME for one already in the keyring)")
     if a.secret_stdin:
         secret = sys.stdin.readline().rstrip("\r\n")
         if not secret:
@@ -210,6 +231,11 @@ async def cmd_add(ctx: Ctx) -> int:
     if not interactive and not (name and url):
         raise UsageError("profiles add: --name and --url are required when stdin is not a"
                          " terminal")
+    if keyring_target and not _keyring_installed():
+        raise ConfigError(f"--keyring needs the keyring extra: {KEYRING_EXTRA}")
+    if keyring_target and not secret and not interactive:
+        raise UsageError("--keyring needs the secret: pass --secret-stdin, or run on a terminal"
+                         " to type it")
     if interactive:
         name = name or ask.ask("Profile name")
         url = url or ask.ask("Airflow URL (the address of the Airflow web UI)")
@@ -221,12 +247,18 @@ async def cmd_add(ctx: Ctx) -> int:
                 raise UsageError(f"unknown auth kind '{auth}' (use {', '.join(AUTH_KINDS)})")
         if auth in ("basic", "password") and not username:
             username = ask.ask("Username")
-        if auth != "none" and not secret:
-            secret = ask.ask("Secret source: env:VAR or cmd:COMMAND (empty: type the secret;"
-                             " it is then stored in the config file)")
+        if auth != "none" and not secret and keyring_target:
+            secret = ask.secret("Secret (not shown; stored in the OS keyring)")
+            typed_secret = True
+        elif auth != "none" and not secret:
+            secret = ask.ask("Secret source: env:VAR, cmd:COMMAND or keyring:SERVICE/NAME"
+                             " (empty: type the secret)")
             if not secret:
                 secret = ask.secret("Secret (not shown)")
                 typed_secret = True
+                if _keyring_installed() and ask.yes(
+                        "Store it in the OS keyring (else in the config file)?", default=True):
+                    keyring_target = "-"
         if read_only is None:
             read_only = ask.yes("Read-only (never trigger or pause with it)?")
         if not make_default and config.profiles:
@@ -237,8 +269,14 @@ async def cmd_add(ctx: Ctx) -> int:
         raise UsageError(f"profile '{name}' exists in {config.path} (pass --force to replace it)")
     if not auth:
         auth = "password" if username else "token" if secret else "none"
+    if keyring_target and (not secret or auth == "none"):
+        raise UsageError("--keyring: there is no secret to store (auth none)")
+    if keyring_target == "-":
+        keyring_target = f"keyring:astro-tui/{name}"
+    elif keyring_target:
+        keyring_target = "keyring:" + keyring_target.removeprefix("keyring:")
     profile = Profile(name=name, url=url or "", auth=auth, username=username or None,
-                      secret=secret or None, verify_tls=not a.no_verify_tls,
+                      secret=(keyring_target or secret) or None, verify_tls=not a.no_verify_tls,
                       ca_bundle=a.ca_bundle, read_only=bool(read_only),
                       poll_seconds=a.poll_seconds if a.poll_seconds is not None else 5.0,
                       allow_insecure_http=a.allow_insecure_http)
@@ -249,7 +287,10 @@ async def cmd_add(ctx: Ctx) -> int:
     check_transport_security(profile)
     if profile.ca_bundle:
         tls_verify(profile)  # refuse a bundle that is missing or not PEM now, not at connect
-    if is_literal_secret(secret) and a.secret_source and not typed_secret:
+    if keyring_target and secret:
+        store_keyring_secret(keyring_target, secret)  # only once the profile is known good
+    del secret
+    if is_literal_secret(profile.secret) and a.secret_source and not typed_secret:
         ctx.warn("a secret given on the command line may stay in your shell history; prefer"
                  " --secret-source env:VAR or cmd:COMMAND")
     config.profiles[name] = profile

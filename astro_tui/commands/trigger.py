@@ -87,10 +87,11 @@ async def dag_details(client: Any, dag_id: str) -> DagDetails | None:
         return None
 
 
-def check_params(ctx: Ctx, conf: dict[str, Any], details: DagDetails, major: int) -> None:
+def check_params(ctx: Ctx, conf: dict[str, Any], details: DagDetails,
+                 airflow: tuple[int, ...]) -> None:
     """Airflow's own params check (astro_tui.conf), before any write: a conf the server would
     refuse is a usage error naming each param and rule, unless --no-validate."""
-    problems = check_conf(conf, details.params, major=major)
+    problems = check_conf(conf, details.params, airflow=airflow)
     for problem in problems:
         if problem.advisory:
             ctx.warn(f"conf: {problem}")
@@ -126,7 +127,7 @@ async def cmd_trigger(ctx: Ctx) -> int:
                 ctx.warn("the DAG's params could not be read: the conf is not checked before "
                          "sending (the server checks it)")
         else:
-            check_params(ctx, conf or {}, details, client.version.major)
+            check_params(ctx, conf or {}, details, client.version.as_tuple)
             if details.is_paused and a.unpause:
                 await client.set_paused(dag_id, False)
                 ctx.note(f"unpaused {dag_id}")

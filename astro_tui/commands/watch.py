@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,6 +34,7 @@ from astro_tui.commands.base import (
 )
 from astro_tui.commands.output import dumps, run_json, seconds_arg
 from astro_tui.commands.runs import report_outcome
+from astro_tui.config import Profile
 from astro_tui.notify import Alert, Limiter
 from astro_tui.present.errors import error_line
 from astro_tui.present.states import run_is_active, state_word
@@ -190,9 +192,25 @@ async def _watch_run(ctx: Ctx, dag_id: str, run_id: str, timeout: float | None) 
 
 
 async def _watch_failures(ctx: Ctx) -> int:
+    """Every profile watched (several with a repeated --profile or --all-profiles): one Watcher
+    each, so one deployment that is down delays no other's lines; each line names its
+    profile when there are several (the JSON always does)."""
+    profiles = ctx.profiles()
+    stops = [_watch_one(ctx.for_profile(p), p, several=len(profiles) > 1) for p in profiles]
+    try:
+        if ctx.args.timeout is not None:
+            await asyncio.sleep(ctx.args.timeout)
+        else:
+            await asyncio.Event().wait()  # until interrupted
+    finally:
+        await asyncio.gather(*(stop() for stop in stops))
+    return EXIT_OK
+
+
+def _watch_one(ctx: Ctx, profile: Profile, several: bool) -> Callable[[], Awaitable[None]]:
     a = ctx.args
-    profile = ctx.profile
     watcher = _watcher(ctx)
+    where = f"{clean(profile.name, 40, newline=' ')}  " if several else ""
 
     def printed(alerts: list[Alert]) -> None:
         for alert in alerts:
@@ -204,12 +222,14 @@ async def _watch_failures(ctx: Ctx) -> int:
                           flush=True)
             else:
                 end = iso(run.end_date) if run.end_date else iso(datetime.now(timezone.utc))
-                ctx.print(f"{end}  {clean(state_word(run.state), newline=' ')}  {clean(run.dag_id, newline=' ')}"
-                          f"  {clean(run.run_id, newline=' ')}", flush=True)
+                ctx.print(f"{end}  {where}{clean(state_word(run.state), newline=' ')}  "
+                          f"{clean(run.dag_id, newline=' ')}  {clean(run.run_id, newline=' ')}",
+                          flush=True)
 
     def trouble(event: Event) -> None:
         if isinstance(event, PollFailed) and event.kind in ("connect", "changes"):
-            ctx.note(f"{PROG}: {error_line(event.error)}; retrying")
+            on = f" ({clean(profile.name, 40)})" if several else ""
+            ctx.note(f"{PROG}: {error_line(event.error)}{on}; retrying")
 
     # Every line is printed (no rate limit); the notify_command hook hears of each too.
     alerts = Alerts(watcher, printed, mode="all" if a.all_ends else "failures",
@@ -225,18 +245,14 @@ async def _watch_failures(ctx: Ctx) -> int:
     def listed(event: Event) -> None:
         if isinstance(event, DagsChanged) and not said:  # watching from now on
             said.append(True)
-            ctx.note(f"watching {profile.name}: one line per {what} (Ctrl-C to stop)")
+            ctx.note(f"watching {clean(profile.name, 60)}: one line per {what} (Ctrl-C to stop)")
 
     sub = watcher.subscribe(DagList(), listed)  # its "changes" poll sees every run
-    try:
-        if a.timeout is not None:
-            await asyncio.sleep(a.timeout)
-        else:
-            await asyncio.Event().wait()  # until interrupted
-    finally:
+
+    async def stop() -> None:
         unlisten()
         sub.close()
         await alerts.aclose()
         await watcher.aclose()
-    return EXIT_OK
 
+    return stop

@@ -77,6 +77,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("watch", "a", "a", "alert me when the selected task or run ends, or the DAG's next "
            "run (again: stop); watched rows are marked ◉", "Data", "main", "Alert me",
            show=False),
+    Action("next_deployment", "d", "d / D", "several deployments (--all-profiles): the next / "
+           "previous one, live (or Enter on its row of the overview's strip)", "Move", "app",
+           "Deployment", action="switch_deployment(1)"),
+    Action("prev_deployment", "D", "", "", "Move", "app", "Prev deployment",
+           action="switch_deployment(-1)", show=False, readme=False),
     Action("zoom", "Z", "Z", "zoom: the focused pane alone, full screen, and back", "Move",
            "main", "Zoom", show=False),
     Action("import_errors", "i", "i", "on the overview: health details and import errors",
@@ -154,7 +159,7 @@ GROUP_ORDER = ("Move", "Find", "Data", "Log pane", "Change", "App")
 #: order of the main screen's footer: the write actions first, then moving and finding
 _MAIN_ORDER = ("trigger", "pause", "clear", "mark", "next_pane", "prev_pane", "back", "filter",
                "refresh", "overview", "watch", "copy_link", "zoom")
-_APP_ORDER = ("quit", "help")
+_APP_ORDER = ("quit", "help", "next_deployment", "prev_deployment")
 #: the overview's keys: the same moves as the main screen's, and its own
 _OVERVIEW_ORDER = ("next_pane", "prev_pane", "back", "filter", "refresh", "import_errors",
                    "watch", "copy_link")

@@ -124,6 +124,16 @@ class Feed:
     def runs_seen(self, by_dag: Mapping[str, Sequence[DagRun]], recovered: bool) -> None:
         """Runs that changed, by DAG; `recovered`: the changes poll works again."""
 
+    #: in a fleet's background (issue 17): poll at least this seldom (None: as usual)
+    background_seconds: float | None = None
+
+    def pace(self, background: bool) -> None:
+        """The deployment is (no longer) in a fleet's background: poll less (or as usual)."""
+        if self.background_seconds is not None:
+            usual = self.interval()
+            self.poll.set_interval(max(usual or 0.0, self.background_seconds) if background
+                                   else usual)
+
     def changes_failed(self, error: BaseException) -> None:
         """The changes poll failed (so this feed's data may be stale)."""
 

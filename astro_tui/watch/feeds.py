@@ -41,6 +41,11 @@ from astro_tui.watch.schedule import Poll
 #: hand over pieces early through `emit` (a big log shows up while it is still being read)
 LogSink = Callable[[Iterable[LogLine], Callable[[Any], None]], Any]
 
+#: A fleet's deployment that is not current (issue 17): its DAG list is re-read this seldom (the
+#: changes poll keeps its run states fresh meanwhile, for the alerts and the inbox), and its runs
+#: changed at most this often (its health and inbox: see their feeds' background_seconds).
+BACKGROUND_DAGS_SECONDS = 300.0
+BACKGROUND_RUNS_SECONDS = 30.0
 #: the most runs of one DAG the runs pane reads (paging back on demand stops there)
 MAX_RUNS_SHOWN = 500
 #: a page of runs (Airflow's default maximum_page_limit is 100)
@@ -51,12 +56,23 @@ class DagListFeed(Feed):
     kind = "dags"
     topic: DagList
 
+    #: in a fleet's background (see BACKGROUND_DAGS_SECONDS)
+    background = False
+
     def __init__(self, hub: Hub, topic: DagList) -> None:
         super().__init__(hub, topic)
         self.reader = LastRunReader(hub.cache, hub.publish_dags, self._reader_failed, hub.clock)
 
     def interval(self) -> float | None:
-        return self.hub.settings.dags_seconds
+        return BACKGROUND_DAGS_SECONDS if self.background else self.hub.settings.dags_seconds
+
+    def pace(self, background: bool) -> None:
+        if background == self.background:
+            return
+        self.background = background
+        self.poll.set_interval(self.interval())
+        if not background:
+            self.poll.poke()  # shown again: a fresh list now
 
     def fetcher(self, client: AirflowClient) -> Fetch:
         return partial(self._fetch, client)
@@ -94,7 +110,7 @@ class DagListFeed(Feed):
         # A big deployment's list takes long to read: read it again at most every three read
         # times (the changes poll keeps the states fresh meanwhile; issue 13).
         took = self.poll.last_duration or 0.0
-        self.poll.set_interval(max(self.hub.settings.dags_seconds, 3 * took))
+        self.poll.set_interval(max(self.interval() or 0.0, 3 * took))
         self.hub.publish_dags()
         self.hub.dags_loaded(started)
         self.reader.loaded()

@@ -30,6 +30,7 @@ from astro_tui.watch.inbox import Inbox, read_failures
 class HealthFeed(Feed):
     kind = "health"
     topic: HealthOf
+    background_seconds = 60.0  # (the deployments strip's health word)
 
     def interval(self) -> float | None:
         return self.hub.settings.health_seconds
@@ -77,6 +78,7 @@ class InboxFeed(Feed):
 
     kind = "inbox"
     topic: InboxOf
+    background_seconds = 60.0  # (and at once when the changes poll sees a run fail or end)
 
     def interval(self) -> float | None:
         return self.hub.settings.inbox_seconds

@@ -44,6 +44,7 @@ from astro_tui.watch.events import (
 )
 from astro_tui.watch.feed import Callback, Feed, Subscription
 from astro_tui.watch.feeds import (
+    BACKGROUND_RUNS_SECONDS,
     DagListFeed,
     LogFeed,
     LogSink,
@@ -239,6 +240,15 @@ class Watcher:
         reader = LogFollower(client, topic.dag_id, topic.run_id, topic.task_id,
                              topic.try_number, topic.map_index)
         return await reader.poll_with(sink, thread=True)
+
+    def pace(self, background: bool) -> None:
+        """In a fleet's background (issue 17): the DAG list and the runs changed are polled
+        less often (what the inbox, the alerts and the deployments strip need); current again:
+        the usual intervals, and the DAG list re-read now."""
+        runs = self.settings.runs_seconds
+        self._changes.poll.set_interval(max(runs, BACKGROUND_RUNS_SECONDS) if background else runs)
+        for feed in self._all_feeds():
+            feed.pace(background)
 
     def refresh(self, *kinds: str) -> None:
         """Poll now: every unpaused poll, or those of `kinds` ("dags", "changes", "runs",

@@ -1,11 +1,14 @@
 """Start and stop real Airflow 3 and Airflow 2 servers on 127.0.0.1 with SQLite or PostgreSQL.
 
-Used by the pytest fixtures (tests/conftest.py) and by the demo (scripts/demo). Each Airflow major
-version lives in its own venv under the platformdirs user cache dir, built once from the committed
-freeze in tests/airflow/requirements/ and reused while that freeze is unchanged.
+Used by the pytest fixtures (tests/conftest.py), the demo (scripts/demo) and the compatibility
+suite (scripts/compat). Each supported Airflow minor version (VERSIONS: 2.9 .. 3.3) lives in its
+own venv under the platformdirs user cache dir, built once from its committed freeze in
+tests/airflow/requirements/ and reused while that freeze is unchanged. A bare major ("2", "3")
+means that major's newest minor (DEFAULT_MINOR).
 
-    python -m tests.airflow.harness ensure 3 2        # build (or reuse) the venvs
+    python -m tests.airflow.harness ensure 3 2 2.9    # build (or reuse) the venvs
     python -m tests.airflow.harness up 3 --state F    # start, wait for the DAGs, write state to F
+    python -m tests.airflow.harness up 3.0 --state F  # the same with Airflow 3.0
     python -m tests.airflow.harness up 3 --many-dags 1000 --state F   # + gen_0000..gen_0999
     python -m tests.airflow.harness up 3 --db postgres --state F  # metadata DB in PostgreSQL
     python -m tests.airflow.harness down --state F    # stop exactly what `up` started
@@ -67,24 +70,63 @@ PASSWORD = "admin"
 # The hostile DAG and the long-id twins are for tests only; the demo leaves them out.
 TEST_ONLY_DAGS = {"example_hostile.py", "example_warehouse_ingestion_pipeline_customer_emea.py",
                   "example_warehouse_ingestion_pipeline_customer_apac.py"}
-# DAG files that define their DAG only from this Airflow major on (older servers still get the
-# file, which must import cleanly there and define nothing): human-in-the-loop needs 3.1+.
-DAGS_SINCE_MAJOR = {"example_hitl.py": 3}
+# DAG files that define their DAG only from this Airflow (major, minor) on (older servers still
+# get the file, which must import cleanly there and define nothing): human-in-the-loop needs 3.1+.
+DAGS_SINCE = {"example_hitl.py": (3, 1)}
+
+# The supported Airflow minor versions and their pinned freezes (tests/airflow/requirements/).
+# The newest minor of each major keeps the freeze file it always had, so its cached venv (keyed
+# by the freeze's hash) stays valid, and a bare major means it.
+VERSIONS = {
+    "2.9": "airflow-2.9.txt",
+    "2.10": "airflow-2.10.txt",
+    "2.11": "airflow2.txt",
+    "3.0": "airflow-3.0.txt",
+    "3.1": "airflow-3.1.txt",
+    "3.2": "airflow-3.2.txt",
+    "3.3": "airflow3.txt",
+}
+DEFAULT_MINOR = {2: "2.11", 3: "3.3"}
+#: the oldest supported minor of each major
+OLDEST_MINOR = {2: "2.9", 3: "3.0"}
+VERSION_CHOICES = (*VERSIONS, *map(str, DEFAULT_MINOR))
+
+
+def resolve_version(version: int | str) -> str:
+    """"2.9" -> "2.9"; a bare major (2, "3") -> its newest minor; anything else: HarnessError."""
+    text = str(version).strip()
+    if text.isdigit() and int(text) in DEFAULT_MINOR:
+        return DEFAULT_MINOR[int(text)]
+    if text in VERSIONS:
+        return text
+    raise HarnessError(f"unsupported Airflow version {text!r} (choose from "
+                       f"{', '.join(VERSION_CHOICES)})")
+
+
+def version_tuple(version: int | str) -> tuple[int, int]:
+    major, minor = resolve_version(version).split(".")
+    return int(major), int(minor)
+
+
+def freeze_path(version: int | str) -> Path:
+    return REQUIREMENTS / VERSIONS[resolve_version(version)]
 
 
 def example_dag_files(include_test_dags: bool = True) -> list[Path]:
-    """The example DAG files a harness server gets (every major: see DAGS_SINCE_MAJOR)."""
+    """The example DAG files a harness server gets (every version: see DAGS_SINCE)."""
     return sorted(
         f for f in DAGS_DIR.glob("example_*.py")
         if include_test_dags or f.name not in TEST_ONLY_DAGS
     )
 
 
-def example_dag_ids(major: int, include_test_dags: bool = True) -> set[str]:
-    """The example DAG ids a harness server of Airflow `major` lists (a file's stem is its DAG
-    id). Tests and benchmarks count DAGs with this instead of a number."""
+def example_dag_ids(version: int | str, include_test_dags: bool = True) -> set[str]:
+    """The example DAG ids a harness server of Airflow `version` ("3.0", or a bare major for its
+    newest minor) lists (a file's stem is its DAG id). Tests and benchmarks count DAGs with this
+    instead of a number."""
+    have = version_tuple(version)
     return {f.stem for f in example_dag_files(include_test_dags)
-            if major >= DAGS_SINCE_MAJOR.get(f.name, 0)}
+            if have >= DAGS_SINCE.get(f.name, (0, 0))}
 
 
 class HarnessError(RuntimeError):
@@ -113,34 +155,43 @@ def cache_root() -> Path:
     return root
 
 
-def venv_path(major: int) -> Path:
-    req = REQUIREMENTS / f"airflow{major}.txt"
+def _venv_label(version: int | str) -> str:
+    """"airflow3" for a major's default minor (the name its venv always had), else "airflow3.0"."""
+    minor = resolve_version(version)
+    major = int(minor.split(".")[0])
+    return f"airflow{major}" if DEFAULT_MINOR[major] == minor else f"airflow{minor}"
+
+
+def venv_path(version: int | str) -> Path:
+    req = freeze_path(version)
     py = f"{sys.version_info.major}{sys.version_info.minor}"
     key = hashlib.sha256(req.read_bytes() + py.encode()).hexdigest()[:12]
-    return cache_root() / f"airflow{major}-py{py}-{key}"
+    return cache_root() / f"{_venv_label(version)}-py{py}-{key}"
 
 
-def ensure_venv(major: int) -> Path:
-    """Return a venv with the pinned Airflow `major`, building it if the cache has none."""
-    venv = venv_path(major)
+def ensure_venv(version: int | str) -> Path:
+    """Return a venv with the pinned Airflow `version` ("2.9", or a bare major for its newest
+    minor), building it if the cache has none."""
+    minor = resolve_version(version)
+    venv = venv_path(minor)
     done = venv / ".complete"
     if done.exists():
         return venv
-    with open(cache_root() / f".lock-airflow{major}", "w") as lock:
+    with open(cache_root() / f".lock-{_venv_label(minor)}", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if done.exists():
             return venv
         # A venv bakes its own path into its scripts, so build in place and mark it complete last.
         shutil.rmtree(venv, ignore_errors=True)
-        req = REQUIREMENTS / f"airflow{major}.txt"
+        req = freeze_path(minor)
         t0 = time.monotonic()
-        _say(f"building the Airflow {major} venv in {venv} (once; later runs reuse it)")
+        _say(f"building the Airflow {minor} venv in {venv} (once; later runs reuse it)")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
         subprocess.run([*pip, "install", "-U", "pip"], check=True)
         subprocess.run([*pip, "install", "-r", str(req)], check=True)
         done.write_text(f"built in {time.monotonic() - t0:.0f} s\n")
-        _say(f"Airflow {major} venv ready in {time.monotonic() - t0:.0f} s")
+        _say(f"Airflow {minor} venv ready in {time.monotonic() - t0:.0f} s")
     return venv
 
 
@@ -183,6 +234,11 @@ class AirflowServer:
     db: str = "sqlite"  # the metadata database: "sqlite" (a file in home) or "postgres"
     # db="postgres": {"name": "postgres", "pid", "start", "log", "dir", "port", "password"}
     pg: dict = field(default_factory=dict)
+    minor: str = ""  # the supported minor it runs ("3.0"); `version` is the exact one ("3.0.6")
+
+    @property
+    def version_tuple(self) -> tuple[int, int]:
+        return version_tuple(self.minor or self.major)
 
     @property
     def api(self) -> str:
@@ -705,7 +761,7 @@ def _wait_ready(s: AirflowServer, expected_dags: set[str], timeout: float) -> No
 
 
 def start(
-    major: int,
+    version: int | str,
     *,
     include_test_dags: bool = True,
     extra_env: dict[str, str] | None = None,
@@ -713,7 +769,8 @@ def start(
     many_dags: int = 0,
     db: str = "sqlite",
 ) -> AirflowServer:
-    """Start a real Airflow `major` (3 or 2) on 127.0.0.1 and wait until it lists the DAGs.
+    """Start a real Airflow `version` on 127.0.0.1 and wait until it lists the DAGs: a minor
+    ("2.9", "3.0", see VERSIONS) or a bare major (2, 3, "3": that major's newest minor).
 
     many_dags=N (> 0) also serves N generated DAGs gen_0000 .. from tests/dags_many/ and waits for
     them too, with MANY_DAGS_TIMEOUT_PER_DAG more seconds of patience per generated DAG.
@@ -723,17 +780,17 @@ def start(
     If a process dies while it starts, this raises ServerDied (one line: which, how, its log) and
     keeps the home with the logs. Every process started is tracked (procs.track) until stopped.
     """
-    if major not in (2, 3):
-        raise HarnessError(f"unsupported Airflow major version {major}")
+    minor = resolve_version(version)
+    major = int(minor.split(".")[0])
     if many_dags < 0:
         raise HarnessError(f"many_dags must be >= 0, not {many_dags}")
     if db not in DBS:
         raise HarnessError(f"unsupported database {db!r} (choose from {', '.join(DBS)})")
-    venv = ensure_venv(major)
+    venv = ensure_venv(minor)
     port, _ = _free_port_pair()
-    home = tempfile.mkdtemp(prefix=f"astro-tui-airflow{major}-")
+    home = tempfile.mkdtemp(prefix=f"astro-tui-airflow{minor}-")
     s = AirflowServer(major=major, url=f"http://127.0.0.1:{port}", port=port, home=home,
-                      venv=str(venv), many_dags=many_dags, db=db)
+                      venv=str(venv), many_dags=many_dags, db=db, minor=minor)
     dag_files = example_dag_files(include_test_dags)
     t0 = time.monotonic()
     try:
@@ -750,20 +807,20 @@ def start(
                      "-f", "Test", "-l", "Admin", "-e", "admin@example.invalid"], "users-create")
             _spawn(s, ["webserver"], "webserver")
             _spawn(s, ["scheduler", "--skip-serve-logs"], "scheduler")
-        expected = example_dag_ids(major, include_test_dags) | many_dag_ids(many_dags)
+        expected = example_dag_ids(minor, include_test_dags) | many_dag_ids(many_dags)
         _wait_ready(s, expected, timeout + many_dags * MANY_DAGS_TIMEOUT_PER_DAG)
     except ServerDied:
         s.stop(keep_home=True)
         raise
     except (Interrupted, KeyboardInterrupt):
-        _say(f"interrupted while Airflow {major} started: stopping it")
+        _say(f"interrupted while Airflow {minor} started: stopping it")
         s.stop(keep_home=False)
         raise
     except BaseException:
         tail = s.log_tail()
         s.stop(keep_home=True)
         if tail:
-            _say(f"Airflow {major} failed to start; server logs:\n{tail}")
+            _say(f"Airflow {minor} failed to start; server logs:\n{tail}")
         _say(f"kept the server's home with its logs: {home}")
         raise
     # Also readable by `down` (and by hand) if whoever started it dies without stopping it.
@@ -792,17 +849,28 @@ def seed(s: AirflowServer) -> None:
 # ---------------------------------------------------------------- CLI
 
 
-def _default_state(major: int) -> Path:
-    return cache_root() / f"running-airflow{major}.json"
+def _default_state(version: str) -> Path:
+    return cache_root() / f"running-{_venv_label(version)}.json"
+
+
+def _version_arg(text: str) -> int | str:
+    """A CLI version: a bare major stays an int (3), a minor a string ("3.0")."""
+    try:
+        resolve_version(text)
+    except HarnessError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return int(text) if text.isdigit() else text
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.airflow.harness")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p_ensure = sub.add_parser("ensure", help="build or reuse the cached Airflow venvs")
-    p_ensure.add_argument("majors", nargs="+", type=int, choices=(2, 3))
+    p_ensure.add_argument("versions", nargs="+", type=_version_arg, metavar="VERSION",
+                          help=f"one of {', '.join(VERSION_CHOICES)} (a major: its newest minor)")
     p_up = sub.add_parser("up", help="start a server and print its state as JSON")
-    p_up.add_argument("major", type=int, choices=(2, 3))
+    p_up.add_argument("version", type=_version_arg, metavar="VERSION",
+                      help=f"one of {', '.join(VERSION_CHOICES)} (a major: its newest minor)")
     p_up.add_argument("--state", type=Path)
     p_up.add_argument("--demo", action="store_true", help="leave out the test-only DAGs")
     p_up.add_argument("--seed", action="store_true", help="unpause and trigger a few DAGs")
@@ -815,12 +883,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     if args.cmd == "ensure":
-        for major in args.majors:
-            print(ensure_venv(major))
+        for version in args.versions:
+            print(ensure_venv(version))
         return 0
     if args.cmd == "up":
         try:
-            server = start(args.major, include_test_dags=not args.demo,
+            server = start(args.version, include_test_dags=not args.demo,
                            many_dags=args.many_dags, db=args.db)
         except Interrupted as e:
             _say(f"{e}: stopped everything `up` had started")
@@ -829,7 +897,7 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"FAILED: {e}")
             return 1
         try:
-            state = args.state or _default_state(args.major)
+            state = args.state or _default_state(args.version)
             state.write_text(server.to_json())
             if args.seed:
                 seed(server)

@@ -87,7 +87,7 @@ def test_layers_below_the_tui_do_not_import_textual():
         "import sys, pkgutil, importlib, astro_tui\n"
         "names = ['astro_tui.config', 'astro_tui.session', 'astro_tui.conf', "
         "'astro_tui.history', 'astro_tui.text', 'astro_tui.cli']\n"
-        "for pkg in ('airflow', 'watch', 'present', 'commands'):\n"
+        "for pkg in ('airflow', 'astro', 'watch', 'present', 'commands'):\n"
         "    mod = importlib.import_module('astro_tui.' + pkg)\n"
         "    names.append(mod.__name__)\n"
         "    names += [m.name for m in pkgutil.walk_packages(mod.__path__, mod.__name__ + '.')]\n"

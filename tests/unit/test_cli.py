@@ -114,8 +114,9 @@ def test_no_command_opens_the_tui_on_the_overview(monkeypatch, env, capsys):
         return_code = 0
 
         def __init__(self, factory, profile_name, read_only, settings, landing, notify,
-                     notify_command, session, restore, handle_hangup, saved_dags):
+                     notify_command, session, restore, handle_hangup, saved_dags, others):
             seen.update(profile=profile_name, read_only=read_only, landing=landing)
+            seen["others"] = [(d.name, d.read_only, d.saved.profile) for d in others]
             seen["runs_seconds"] = settings.runs_seconds
             seen.update(notify=notify, restore=restore, hangup=handle_hangup,
                         session=session.profile)
@@ -126,7 +127,7 @@ def test_no_command_opens_the_tui_on_the_overview(monkeypatch, env, capsys):
 
     monkeypatch.setattr(app_module, "AstroTuiApp", FakeApp)
     assert cli.main([]) == 0 and seen == {
-        "profile": "env", "read_only": False, "ran": True, "runs_seconds": 5.0,
+        "profile": "env", "read_only": False, "ran": True, "runs_seconds": 5.0, "others": [],
         "landing": "overview", "notify": "off", "restore": True, "hangup": True, "session": "env"}
     assert cli.main(["--read-only", "--url", "https://other.test"]) == 0
     assert seen["read_only"] is True
@@ -135,6 +136,19 @@ def test_no_command_opens_the_tui_on_the_overview(monkeypatch, env, capsys):
     assert cli.main(["--notify", "loud"]) == 2
     assert cli.main(["--profile", "nope"]) == 2
     assert "unknown profile 'nope'" in capsys.readouterr().err
+    assert seen.pop("others") == []
+    # the fleet (issue 17): several --profile, or every profile of the file
+    (env / "config.toml").write_text(
+        '[profiles.prod]\nurl = "https://prod.test"\nread_only = true\n'
+        '[profiles.dev]\nurl = "https://dev.test"\n')
+    assert cli.main(["--profile", "dev", "--profile", "prod", "--profile", "dev"]) == 0
+    assert seen["profile"] == "dev" and seen.pop("others") == [("prod", True, "prod")]
+    assert cli.main(["--all-profiles"]) == 0
+    assert seen["profile"] == "prod" and seen["others"] == [("dev", False, "dev")]
+    assert cli.main(["--all-profiles", "--profile", "dev"]) == 2
+    assert "do not mix" in capsys.readouterr().err
+    assert cli.main(["--all-profiles", "--url", "https://x.test"]) == 2
+    assert "--url names one Airflow" in capsys.readouterr().err
 
 
 def test_version_and_help(env, capsys):
@@ -826,8 +840,10 @@ class TtyIn(io.StringIO):
 
 
 def test_profiles_add_interactive_never_echoes_the_secret(env, capsys, monkeypatch):
-    answers = "dev\nhttps://dev.example.com\npassword\nadmin\n\ny\n"
+    # …, secret source (empty: type it), keyring? no (kept in the file), read-only? yes
+    answers = "dev\nhttps://dev.example.com\npassword\nadmin\n\nn\ny\n"
     monkeypatch.setattr("sys.stdin", TtyIn(answers))
+    monkeypatch.setattr("astro_tui.commands.profiles._keyring_installed", lambda: True)
     asked = []
     monkeypatch.setattr("getpass.getpass", lambda prompt, stream=None: asked.append(prompt)
                         or "typed-Secret-99")

@@ -9,7 +9,7 @@ import pytest
 
 from astro_tui.airflow.models import DagDetails, ParamSpec
 from astro_tui.conf import (
-    SERVER_FORMATS,
+    formats_for,
     blocking,
     check_conf,
     check_value,
@@ -110,23 +110,27 @@ def test_check_value_nested_and_alternatives():
 ])
 def test_formats_follow_the_server(fmt, value, major, expected):
     schema = {"type": "string", "format": fmt}
-    assert _lines(check_value(value, schema, "d", major=major)) == expected
+    assert _lines(check_value(value, schema, "d", airflow=major)) == expected
 
 
 def test_a_format_only_this_machine_checks_is_advice():
-    (advice,) = check_value("tomorrow", {"type": "string", "format": "date-time"}, "d", major=3)
+    (advice,) = check_value("tomorrow", {"type": "string", "format": "date-time"}, "d", airflow=3)
     assert advice.advisory and advice.rule == "format date-time"
-    assert "Airflow 3 does not check this format" in advice.message
-    (advice,) = check_value("1 day", {"type": "string", "format": "duration"}, "d", major=2)
-    assert advice.advisory and "Airflow 2 does not check" in advice.message
-    assert _lines(check_value("1 day", {"format": "duration"}, "d", major=3)) == [
+    assert "Airflow 3.3 does not check this format" in advice.message
+    (advice,) = check_value("1 day", {"type": "string", "format": "duration"}, "d", airflow=2)
+    assert advice.advisory and "Airflow 2.11 does not check" in advice.message
+    assert _lines(check_value("1 day", {"format": "duration"}, "d", airflow=3)) == [
         "d: '1 day' is not a 'duration' (format duration)"]
-    assert check_value("P1DT2H", {"format": "duration"}, "d", major=3) == []
+    assert check_value("P1DT2H", {"format": "duration"}, "d", airflow=3) == []
     # time is jsonschema's draft-3 check on both servers: HH:MM:SS, nothing else
-    assert check_value("10:30:00", {"format": "time"}, "t", major=2) == []
-    assert _lines(check_value("10:30", {"format": "time"}, "t", major=3)) == [
+    assert check_value("10:30:00", {"format": "time"}, "t", airflow=2) == []
+    assert _lines(check_value("10:30", {"format": "time"}, "t", airflow=3)) == [
         "t: '10:30' is not a 'time' (format time)"]
-    assert sorted(SERVER_FORMATS) == [2, 3]
+    # duration: only Airflow 3.3 depends on isoduration (3.0 to 3.2 accept any string)
+    (advice,) = check_value("1 day", {"format": "duration"}, "d", airflow=(3, 2))
+    assert advice.advisory and "Airflow 3.2 does not check" in advice.message
+    assert formats_for((3, 0)) == formats_for((3, 2)) != formats_for((3, 3))
+    assert "date-time" in formats_for((2, 9)) and "date-time" not in formats_for((3, 3))
 
 
 def test_describe_schema():

@@ -304,8 +304,9 @@ def test_failures_json_shape_and_counts(fake, capsys):
     r = cli_run(capsys, "failures", "--json", "--limit", "2")
     assert r.code == 0
     doc = json.loads(r.out)
-    assert set(doc) == {"since", "failed", "failed_total", "active", "active_total",
+    assert set(doc) == {"profile", "since", "failed", "failed_total", "active", "active_total",
                         "tasks_complete"}
+    assert {r["profile"] for r in doc["failed"] + doc["active"]} == {doc["profile"]}
     assert doc["failed_total"] == 40 and len(doc["failed"]) == 2
     first = doc["failed"][0]["first_failed_task"]
     assert first["task_id"] == "square" and first["map_index"] == 2
@@ -482,3 +483,76 @@ def test_help_lists_the_monitor_commands(env, capsys):
         assert name in r.out
     r = cli_run(capsys, "health", "--help")
     assert r.code == 0 and "5 unhealthy" in r.out
+
+
+# -- several profiles at once (issue 17) -----------------------------------------------------------
+
+
+@pytest.fixture
+def fleet(monkeypatch, env):
+    """Three profiles: `af3` and `af2` are fake servers (v2 and v1 recordings), `gone` cannot be
+    reached; `open_client` dispatches by profile (each profile has its own client)."""
+    from astro_tui import session
+    from astro_tui.airflow.auth import BearerAuth
+    from astro_tui.airflow.client import AirflowClient
+    from astro_tui.airflow.errors import Unreachable
+
+    fakes = {"af3": test_cli.make_fake("v2", monkeypatch),
+             "af2": test_cli.make_fake("v1", monkeypatch)}
+
+    async def open_client(profile):
+        if profile.name == "gone":
+            raise Unreachable("cannot reach 127.0.0.1:9 (connection refused)")
+        f = fakes[profile.name]
+        return AirflowClient(test_cli.ROOT, test_cli._version(f.api), auth=BearerAuth(TOKEN),
+                             transport=f.transport, backoff=0)
+
+    monkeypatch.setattr(session, "open_client", open_client)
+    (env / "config.toml").write_text("".join(
+        f'[profiles.{n}]\nurl = "https://{n}.test"\n' for n in ("af3", "af2", "gone")))
+    return fakes
+
+
+def test_failures_of_several_profiles_merge_each_with_its_profile(fleet, capsys):
+    servers = {name: route_inbox(f) for name, f in fleet.items()}
+    servers["af3"].failed_total, servers["af2"].failed_total = 5, 7
+    r = cli_run(capsys, "failures", "--json", "--profile", "af3", "--profile", "af2")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert {(x["profile"], x["dag_id"]) for x in doc["failed"]} == {
+        (p, d) for p in ("af3", "af2") for d in ("example_mapped", "example_fail")}
+    assert doc["failed_total"] == 5 + 7
+    assert doc["profiles"]["af2"]["failed_total"] == 7 and doc["profiles"]["af3"]["ok"]
+    # every profile of the file; one that cannot be reached is its own entry and exit 1
+    r = cli_run(capsys, "failures", "--json", "--all-profiles")
+    doc = json.loads(r.out)
+    assert r.code == 1 and doc["profiles"]["gone"] == {
+        "ok": False, "error": "cannot reach 127.0.0.1:9 (connection refused)"}
+    assert {x["profile"] for x in doc["failed"]} == {"af3", "af2"}
+    assert "profile 'gone': cannot reach 127.0.0.1:9" in r.err
+    r = cli_run(capsys, "failures", "--all-profiles")
+    header = r.out.splitlines()[0].split()
+    assert header[:2] == ["PROFILE", "DAG"] and r.code == 1
+    assert {line.split()[0] for line in r.out.splitlines()[1:]} == {"af3", "af2"}
+
+
+def test_one_profile_commands_refuse_several(fleet, capsys):
+    r = cli_run(capsys, "dags", "--profile", "af3", "--profile", "af2")
+    assert r.code == 2 and "`dags` works on one profile" in r.err
+    r = cli_run(capsys, "dags", "--all-profiles")
+    assert r.code == 2 and "--all-profiles is for the TUI" in r.err
+
+
+def test_health_of_several_profiles(fleet, capsys):
+    route_health(fleet["af3"], fixture("v2", "health"))
+    sick = copy.deepcopy(fixture("v1", "health"))
+    sick["scheduler"]["status"] = "unhealthy"
+    route_health(fleet["af2"], sick)
+    r = cli_run(capsys, "health", "--json", "--profile", "af3", "--profile", "af2")
+    doc = json.loads(r.out)
+    assert r.code == 5 and doc["healthy"] is False
+    assert doc["profiles"]["af3"]["healthy"] and not doc["profiles"]["af2"]["healthy"]
+    assert "unhealthy (af2): scheduler unhealthy" in r.err
+    r = cli_run(capsys, "health", "--all-profiles")
+    assert r.code == 1 and "profile 'gone': cannot reach" in r.err  # unreachable wins over 5
+    assert r.out.splitlines()[0].split()[:2] == ["PROFILE", "COMPONENT"]

@@ -298,6 +298,7 @@ class MainScreen(Screen[Any]):
             self.panes[name].set_context(self.panes[name].context, count)
 
     def update_status(self) -> None:
-        if not self.pane_layout.covered:  # (covered: see _dags_updated)
+        # (covered: see _dags_updated; not composed yet: a fleet's deployment just switched to)
+        if not self.pane_layout.covered and self.is_mounted:
             self.status.show(status_text(self.ctx, self.watcher, self.pane_layout.active,
                                          len(self.alerts.watches)))

@@ -25,6 +25,7 @@ from astro_tui.text import escape_markup
 from astro_tui.tui.actions import bindings
 from astro_tui.tui.alerting import toggle_watch
 from astro_tui.tui.context import UiContext
+from astro_tui.tui.fleet_view import FLEET_INBOX_COLUMNS, FleetView, MemberEvent
 from astro_tui.tui.layout import PaneLayout
 from astro_tui.tui.links import copy_link
 from astro_tui.tui.messages import (
@@ -52,6 +53,7 @@ from astro_tui.tui.widgets.status_bar import StatusBar
 from astro_tui.watch.alerts import Alerts, Watch
 from astro_tui.watch.events import DagList, HealthOf, ImportErrorsOf, InboxOf
 from astro_tui.watch.feed import Subscription
+from astro_tui.watch.fleet import Fleet
 from astro_tui.watch.inbox import Inbox
 from astro_tui.watch.watcher import Watcher
 
@@ -62,9 +64,13 @@ Drill = Callable[[str, str | None, str | None], None]
 class OverviewScreen(Screen[Any]):
     BINDINGS = bindings("overview")
 
-    def __init__(self, watcher: Watcher, ctx: UiContext, drill: Drill, alerts: Alerts) -> None:
+    def __init__(self, watcher: Watcher, ctx: UiContext, drill: Drill, alerts: Alerts, *,
+                 fleet: Fleet | None = None) -> None:
         super().__init__()
         self.watcher = watcher
+        #: several deployments (issue 17): the strip and the other deployments' inbox rows
+        self.fleet_view = (FleetView(fleet, ctx.profile_name)
+                           if fleet is not None and fleet.several else None)
         self.ctx = ctx
         self.alerts = alerts
         self._drill = drill
@@ -83,13 +89,17 @@ class OverviewScreen(Screen[Any]):
         self._requests: dict[str, HitlDetail] = {}
         self._subs: list[Subscription] = []
         self.health_strip = HealthStrip(id="health")
-        self.inbox_table = KeyedTable(INBOX_COLUMNS, fit=True, id="inbox-table")
+        self.inbox_table = KeyedTable(FLEET_INBOX_COLUMNS if self.fleet_view else INBOX_COLUMNS,
+                                      fit=True, id="inbox-table")
         self.dag_table = KeyedTable(OVERVIEW_DAG_COLUMNS, fit=True, id="overview-dag-table")
         self.dag_table.on_view = watcher.want_latest  # (last runs not known yet are read)
         self.panes = {
+            **({"fleet": self.fleet_view.pane} if self.fleet_view else {}),
             "inbox": Pane("Inbox", self.inbox_table, id="inbox"),
             "dags": Pane("DAGs", self.dag_table, id="overview-dags"),
         }
+        #: the other deployments' inbox rows: row key -> (deployment, DAG, run, task)
+        self._others: dict[str, tuple[str, str, str, str | None]] = {}
         self.pane_layout = PaneLayout(self, self.panes, active="dags", changed=self.update_status)
 
     # -- the palette (DagBrowser) ------------------------------------------------------------
@@ -103,6 +113,8 @@ class OverviewScreen(Screen[Any]):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        if self.fleet_view is not None:
+            yield self.fleet_view.pane
         yield self.health_strip
         yield self.panes["inbox"]
         yield self.panes["dags"]
@@ -116,6 +128,9 @@ class OverviewScreen(Screen[Any]):
         window = self.watcher.settings.inbox_window_seconds
         self._subs = [self.watcher.subscribe(topic, post) for topic in (
             DagList(), HealthOf(), ImportErrorsOf(), InboxOf(window))]
+        if self.fleet_view is not None:
+            self.fleet_view.start(self)
+            self.fleet_view.repaint(self.inbox, self.health)
         self.pane_layout.activate("dags")
         self.set_interval(1.0, self._tick, name="status")
         self.update_status()
@@ -124,14 +139,20 @@ class OverviewScreen(Screen[Any]):
         self._unlisten()
         for sub in self._subs:
             sub.close()
+        if self.fleet_view is not None:
+            self.fleet_view.stop()
 
     def on_screen_suspend(self) -> None:
         for sub in self._subs:  # the drill-down is on top: nobody looks at these
             sub.pause()
+        if self.fleet_view is not None:
+            self.fleet_view.pause(True)  # (the fleet keeps the other deployments polled)
 
     def on_screen_resume(self) -> None:
         for sub in self._subs:
             sub.resume()
+        if self.fleet_view is not None:
+            self.fleet_view.pause(False)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self.pane_layout.focused(event.widget)
@@ -205,7 +226,14 @@ class OverviewScreen(Screen[Any]):
         key = event.row_key.value
         if key is None:
             return
-        if event.data_table is self.inbox_table and key in self._requests:
+        if self.fleet_view is not None and event.data_table is self.fleet_view.table:
+            self.run_worker(self.app.switch_to(key), group="switch")  # type: ignore[attr-defined]
+        elif event.data_table is self.inbox_table and key in self._others:
+            name, dag_id, run_id, task = self._others[key]
+            # that deployment's drill-down on the run (its screens, its Watcher)
+            self.run_worker(self.app.switch_to(  # type: ignore[attr-defined]
+                name, then=lambda: self._drill(dag_id, run_id, task)), group="switch")
+        elif event.data_table is self.inbox_table and key in self._requests:
             self._answer(self._requests[key])
         elif event.data_table is self.inbox_table and key in self._targets:
             self._drill(*self._targets[key])
@@ -224,6 +252,8 @@ class OverviewScreen(Screen[Any]):
     @on(WatchFailed)
     def _status_changed(self) -> None:
         self.update_status()
+        if self.fleet_view is not None:
+            self.fleet_view.repaint(self.inbox, self.health)
 
     @on(DagsUpdated)
     def _dags_updated(self, message: DagsUpdated) -> None:
@@ -254,19 +284,32 @@ class OverviewScreen(Screen[Any]):
         self._repaint_inbox()
         self.show_marks()  # (not on every tick: the marks change with the rows, not the time)
 
+    @on(MemberEvent)
+    def _member_event(self, message: MemberEvent) -> None:
+        """Another deployment's health, inbox or trouble: its strip row, its inbox rows."""
+        assert self.fleet_view is not None
+        if self.fleet_view.got(message.name, message.event) == "inbox":
+            self._repaint_inbox()
+        self.fleet_view.repaint(self.inbox, self.health)
+
     def _repaint_inbox(self) -> None:
-        inbox = self.inbox
-        if inbox is None:
+        inbox, fleet = self.inbox, self.fleet_view
+        now, tz = self.ctx.now(), self.ctx.tz
+        if fleet is not None:  # every deployment's rows, with a deployment column
+            rows, self._others = fleet.inbox_rows(inbox, now, tz)
+            fleet.repaint(inbox, self.health)
+        elif inbox is None:
             return
-        rows = inbox_rows(inbox, self.ctx.now(), self.ctx.tz)
+        else:
+            rows = inbox_rows(inbox, now, tz)
         self._targets = {}
-        for failed in inbox.failed:
+        for failed in inbox.failed if inbox is not None else ():
             run, ti = failed.run, failed.first_failed
             self._targets[f"failed {run.dag_id} {run.run_id}"] = (
                 run.dag_id, run.run_id, ti_label(ti) if ti is not None else None)
-        for run in inbox.active:
+        for run in inbox.active if inbox is not None else ():
             self._targets[f"active {run.dag_id} {run.run_id}"] = (run.dag_id, run.run_id, None)
-        self._requests = {awaiting_key(h): h for h in inbox.awaiting}
+        self._requests = {awaiting_key(h): h for h in inbox.awaiting} if inbox else {}
         self.inbox_table.sync(rows)
         self._retitle()
 
@@ -291,19 +334,26 @@ class OverviewScreen(Screen[Any]):
         dags = self.panes["dags"]
         shown, total = self.dag_table.row_count, self.dag_table.total_rows
         dags.set_context(dags.context, f"{shown}/{total}" if shown != total else str(total))
-        inbox = self.inbox
-        if inbox is not None:
+        inboxes = [self.inbox] if self.inbox is not None else []
+        if self.fleet_view is not None:
+            inboxes += self.fleet_view.inboxes.values()
+        if inboxes:
             hours = round(self.watcher.settings.inbox_window_seconds / 3600)
-            waiting = f" · {inbox.awaiting_total} awaiting input" if inbox.awaiting_total else ""
+            awaiting = sum(i.awaiting_total for i in inboxes)
+            waiting = f" · {awaiting} awaiting input" if awaiting else ""
             self.panes["inbox"].set_context(
-                f"{inbox.failed_total} failed in {hours} h{waiting} · {inbox.active_total} "
-                "running or queued")
+                f"{sum(i.failed_total for i in inboxes)} failed in {hours} h{waiting} · "
+                f"{sum(i.active_total for i in inboxes)} running or queued")
 
     def _tick(self) -> None:
         """Once a second: heartbeat ages and running durations move on; the status line."""
         self._repaint_health()
-        if self.inbox is not None and self.inbox.active:
+        fleet = self.fleet_view
+        if (self.inbox is not None and self.inbox.active) or (
+                fleet is not None and any(i.active for i in fleet.inboxes.values())):
             self._repaint_inbox()
+        elif fleet is not None and fleet.troubled():
+            fleet.repaint(self.inbox, self.health)  # (the age of a failing one's data)
         self.update_status()
 
     def update_status(self) -> None:

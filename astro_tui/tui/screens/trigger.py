@@ -282,7 +282,7 @@ class TriggerScreen(FinishingModal):
         if not self.loaded:
             return
         self.conf, self.conf_error = parse_conf(self.editor.text)
-        self.problems = (check_conf(self.conf, self.params, major=self.client.version.major)
+        self.problems = (check_conf(self.conf, self.params, airflow=self.client.version.as_tuple)
                          if self.conf is not None else [])
         try:
             parse_logical_date(self.query_one("#logical-date", Input).value)
