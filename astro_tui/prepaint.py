@@ -46,6 +46,10 @@ def screen_text(profile: str, doc: object, width: int, height: int,
     except (ValueError, TypeError):
         return None
     states = {r.get("dag_id"): r.get("state") for r in latest if isinstance(r, dict)}
+    unknown = doc.get("unknown")
+    if isinstance(unknown, dict):  # last run not known: its state where known, else "…"
+        for dag_id, state in unknown.items():
+            states.setdefault(dag_id, state if isinstance(state, str) and state else "…")
     ids = sorted(str(d.get("dag_id")) for d in dags if isinstance(d, dict) and d.get("dag_id"))
     width = max(40, width)
     state_w = 10

@@ -302,11 +302,15 @@ class AirflowClient:
         pattern: str | None = None,
         tags: Iterable[str] | None = None,
         paused: bool | None = None,
+        last_run_state: str | None = None,
     ) -> list[Dag]:
+        """The DAGs (all pages); `last_run_state`: only those whose last run is in that state
+        (Airflow 3 only: `dialect.has_last_run_filter`)."""
         tags = list(tags) if tags else None
         items = await self._pages(
             lambda offset, limit: self.dialect.list_dags(
-                offset=offset, limit=limit, pattern=pattern, tags=tags, paused=paused
+                offset=offset, limit=limit, pattern=pattern, tags=tags, paused=paused,
+                last_run_state=last_run_state,
             ),
             "dags",
         )

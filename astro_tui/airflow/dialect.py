@@ -61,6 +61,9 @@ class Dialect:
     log_accept: str = "application/json"
     #: health paths, relative to the root URL, tried in order
     health_paths: tuple[str, ...] = ()
+    #: the DAG list filters on the state of each DAG's last run (``last_dag_run_state``): every
+    #: Airflow 3 (3.0.6 and 3.3.2 specs); Airflow 2's ``/api/v1/dags`` has no run filter at all
+    has_last_run_filter: bool = False
 
     def __init__(self, version: Version) -> None:
         self.version = version
@@ -77,6 +80,7 @@ class Dialect:
         pattern: str | None = None,
         tags: Iterable[str] | None = None,
         paused: bool | None = None,
+        last_run_state: str | None = None,
     ) -> Op:
         key, value = self.dags_active_filter
         params: dict[str, Any] = {"limit": limit, "offset": offset, "order_by": "dag_id", key: value}
@@ -86,6 +90,12 @@ class Dialect:
             params["tags"] = list(tags)
         if paused is not None:
             params["paused"] = "true" if paused else "false"
+        if last_run_state is not None:
+            if not self.has_last_run_filter:
+                raise Unsupported(f"the DAG list has no last-run filter on Airflow {self.version}")
+            # 3.0: "last" = the newest run that has started (a queued run that never started is
+            # not seen); 3.3: the newest run (highest id).
+            params["last_dag_run_state"] = last_run_state
         return Op("GET", ("dags",), params, retry=True)
 
     def get_dag_details(self, dag_id: str) -> Op:
@@ -385,6 +395,7 @@ class DialectV2(Dialect):
     runs_newest_first = "-run_after"
     dags_active_filter = ("exclude_stale", "true")
     health_paths = ("/api/v2/monitor/health",)
+    has_last_run_filter = True
 
     def _trigger_body(self, logical_date: datetime | None) -> dict[str, Any]:
         # The key is mandatory on every 3.x checked; null means "now".

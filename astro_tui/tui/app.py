@@ -93,7 +93,8 @@ class AstroTuiApp(App):
             cached = d.saved.load() if d.saved is not None else None
             if cached is not None:
                 self.fleet.watchers[d.name].cache.seed(cached.saved_at, cached.dags,
-                                                       cached.latest, cached.recent)
+                                                       cached.latest, cached.recent,
+                                                       cached.unknown)
         self._saved = session.load() if session is not None and restore else None
         self._watches = [*(self._saved.watches if self._saved else ()), *watches]
         self._handle_hangup = handle_hangup
@@ -290,7 +291,8 @@ class AstroTuiApp(App):
             cache = self.fleet.watchers[d.name].cache
             try:
                 if d.saved is not None and cache.dags and cache.cached_at is None:
-                    d.saved.save(self.now(), cache.dags, cache.latest, cache.recent)
+                    d.saved.save(self.now(), cache.dags, cache.latest, cache.recent,
+                                 cache.unknown)
             except OSError:
                 pass
         first = self.fleet.names[0]

@@ -99,6 +99,10 @@ class DagsChanged:
     recent: Mapping[str, Sequence[DagRun]] = field(default_factory=dict)
     #: the saved list of the last session (when it was saved), shown until the server's comes
     cached_at: datetime | None = None
+    #: DAGs whose last run is not known yet (older than the newest runs read, and not read on
+    #: its own yet), with that run's state where the server's filter told it: never shown as
+    #: "never ran"
+    unknown: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 * `DagListFeed` (`DagList`): the DAGs with each one's latest run, re-read every `dags_seconds`
   (at most every three read times on a big deployment); its first answer starts the Watcher's
-  "runs changed since" poll, which keeps the latest runs fresh in between.
+  "runs changed since" poll, which keeps the latest runs fresh in between. Last runs older than
+  the newest runs read are read by its `LastRunReader` (lastrun.py).
 * `RunsFeed` (`RunsOf`): a DAG's newest runs, read on subscribe and when the changes poll sees a
   new run; known runs are updated from the changes poll itself.
 * `TasksFeed` (`TasksOf`): a run's task instances every `tasks_seconds` while the run is active,
@@ -33,6 +34,8 @@ from astro_tui.watch.events import (
     TasksOf,
 )
 from astro_tui.watch.feed import Feed, Fetch, Hub, Subscription
+from astro_tui.watch.lastrun import LastRunReader, Window, read_window
+from astro_tui.watch.schedule import Poll
 
 #: turns a log read's new lines into what the subscriber keeps; runs in a worker thread and may
 #: hand over pieces early through `emit` (a big log shows up while it is still being read)
@@ -43,8 +46,6 @@ LogSink = Callable[[Iterable[LogLine], Callable[[Any], None]], Any]
 #: changed at most this often (its health and inbox: see their feeds' background_seconds).
 BACKGROUND_DAGS_SECONDS = 300.0
 BACKGROUND_RUNS_SECONDS = 30.0
-#: How many recent runs (all DAGs) give each DAG its "last run" state on a full refresh.
-LATEST_RUNS_WINDOW = 1000
 #: the most runs of one DAG the runs pane reads (paging back on demand stops there)
 MAX_RUNS_SHOWN = 500
 #: a page of runs (Airflow's default maximum_page_limit is 100)
@@ -57,6 +58,10 @@ class DagListFeed(Feed):
 
     #: in a fleet's background (see BACKGROUND_DAGS_SECONDS)
     background = False
+
+    def __init__(self, hub: Hub, topic: DagList) -> None:
+        super().__init__(hub, topic)
+        self.reader = LastRunReader(hub.cache, hub.publish_dags, self._reader_failed, hub.clock)
 
     def interval(self) -> float | None:
         return BACKGROUND_DAGS_SECONDS if self.background else self.hub.settings.dags_seconds
@@ -72,21 +77,43 @@ class DagListFeed(Feed):
     def fetcher(self, client: AirflowClient) -> Fetch:
         return partial(self._fetch, client)
 
-    async def _fetch(self, client: AirflowClient) -> tuple[datetime, list[Dag], list[DagRun]]:
-        started = self.hub.now()
-        dags, (runs, _) = await asyncio.gather(
-            client.list_dags(), client.list_runs_batch(None, limit=LATEST_RUNS_WINDOW))
-        return started, dags, runs
+    def start(self, client: AirflowClient, delay: float) -> None:
+        super().start(client, delay)
+        self.reader.start(client)
 
-    def got(self, data: tuple[datetime, list[Dag], list[DagRun]]) -> None:
-        started, dags, runs = data
-        self.hub.cache.load(dags, runs)
+    def polls(self) -> list[Poll]:
+        return [self.poll, self.reader.poll]
+
+    def sync_pause(self) -> None:
+        super().sync_pause()
+        if self.poll.paused:
+            self.reader.poll.pause()
+        else:
+            self.reader.poll.resume()
+
+    def want(self, dag_ids: Iterable[str]) -> None:
+        """The rows in view: their last runs are read where not known."""
+        self.reader.want(dag_ids)
+
+    def _reader_failed(self, error: BaseException) -> None:
+        self.hub.failed("lastrun", self.topic, error)
+
+    async def _fetch(self, client: AirflowClient) -> tuple[datetime, list[Dag], Window]:
+        started = self.hub.now()
+        dags, window = await asyncio.gather(
+            client.list_dags(), read_window(client, window=self.hub.settings.runs_window))
+        return started, dags, window
+
+    def got(self, data: tuple[datetime, list[Dag], Window]) -> None:
+        started, dags, window = data
+        self.hub.cache.load(dags, window.runs, window.complete, window.states)
         # A big deployment's list takes long to read: read it again at most every three read
         # times (the changes poll keeps the states fresh meanwhile; issue 13).
         took = self.poll.last_duration or 0.0
         self.poll.set_interval(max(self.interval() or 0.0, 3 * took))
         self.hub.publish_dags()
         self.hub.dags_loaded(started)
+        self.reader.loaded()
 
 
 class RunsFeed(Feed):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ class SavedDags:
     dags: dict[str, Dag]
     latest: dict[str, DagRun]
     recent: dict[str, list[DagRun]]
+    #: DAGs whose last run was not known (Cache.unknown): shown as not known, not as never ran
+    unknown: dict[str, str | None] = field(default_factory=dict)
 
 
 def dag_json(d: Dag) -> dict[str, Any]:
@@ -56,14 +58,17 @@ class DagListStore:
         self.path = path or profile_file(profile, "cache")
 
     def save(self, saved_at: datetime, dags: Mapping[str, Dag], latest: Mapping[str, DagRun],
-             recent: Mapping[str, Iterable[DagRun]]) -> None:
+             recent: Mapping[str, Iterable[DagRun]],
+             unknown: Mapping[str, str | None] | None = None) -> None:
         """Raises OSError when it cannot be written."""
         runs = sorted((r for rs in recent.values() for r in rs),
                       key=lambda r: r.run_after or r.start_date or saved_at, reverse=True)
         doc = {"version": VERSION, "profile": self.profile, "saved_at": iso(saved_at),
                "dags": [dag_json(d) for d in dags.values()],
                "latest": [run_json(r) for r in latest.values()],
-               "recent": [run_json(r) for r in runs[:MAX_RECENT_RUNS]]}
+               "recent": [run_json(r) for r in runs[:MAX_RECENT_RUNS]],
+               # (an addition to version 1: a file without it knows of none)
+               "unknown": dict(unknown or {})}
         write_private(self.path, json.dumps(doc, separators=(",", ":")))
 
     def load(self) -> SavedDags | None:
@@ -76,6 +81,9 @@ class DagListStore:
             dags = [Dag.from_json(d) for d in doc["dags"]]
             latest = [DagRun.from_json(r) for r in doc["latest"]]
             recent_runs = [DagRun.from_json(r) for r in doc["recent"]]
+            unknown = doc.get("unknown") or {}
+            if not isinstance(unknown, dict):
+                return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         known = {d.dag_id: d for d in dags if d.dag_id}
@@ -84,4 +92,5 @@ class DagListStore:
             if run.dag_id in known:
                 recent.setdefault(run.dag_id, []).append(run)
         return SavedDags(saved_at, known, {r.dag_id: r for r in latest if r.dag_id in known},
-                         recent)
+                         recent, {str(k): v if isinstance(v, str) else None
+                                  for k, v in unknown.items() if k in known})

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: How many recent runs (all DAGs) give each DAG its "last run" on a full refresh (lastrun.py).
+LATEST_RUNS_WINDOW = 1000
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -18,6 +21,7 @@ class Settings:
     inbox_window_seconds: float = 24 * 3600.0  # failures of the last 24 h
     inbox_limit: int = 25  # rows of each kind (failed, running or queued)
     runs_limit: int = 25  # runs shown for the selected DAG
+    runs_window: int = LATEST_RUNS_WINDOW  # newest runs read on a full refresh
     #: requests of one deployment on the wire at once, all polls together (issue 13: an Airflow
     #: 3.3 api-server segfaults under concurrent requests at 5,000 DAGs, on SQLite and PostgreSQL)
     max_in_flight: int = 1

@@ -262,13 +262,21 @@ class Watcher:
             if not poll.paused:
                 poll.poke()
 
+    def want_latest(self, dag_ids: Iterable[str]) -> None:
+        """The DAG rows in view: the last run of each is read where not known yet (once; the
+        changes poll keeps it fresh). Cheap to call on every scroll (lastrun.py)."""
+        feed = self._feeds.get(DagList())
+        if isinstance(feed, DagListFeed):
+            feed.want(dag_ids)
+
     def _unsubscribe(self, feed: Feed, sub: Subscription) -> None:
         if sub in feed.subs:
             feed.subs.remove(sub)
         if feed.subs:
             feed.sync_pause()
             return
-        feed.poll.close()
+        for poll in feed.polls():
+            poll.close()
         if isinstance(feed, LogFeed):
             if feed in self._logs:
                 self._logs.remove(feed)

@@ -98,6 +98,14 @@ class FakeDeployment:
         run["state"] = state
         self.changed_runs.append(run)
 
+    def last_states(self) -> dict[str, str]:
+        """Each DAG's newest run's state (what the DAG list's `last_dag_run_state` filters)."""
+        newest: dict[str, dict] = {}
+        for r in self.runs:
+            if r["dag_id"] not in newest or r["run_after"] > newest[r["dag_id"]]["run_after"]:
+                newest[r["dag_id"]] = r
+        return {k: r["state"] for k, r in newest.items()}
+
     def count(self, path_part: str, method: str = "GET") -> int:
         return sum(1 for r in self.requests if r.method == method and path_part in r.url.path)
 
@@ -140,6 +148,11 @@ class FakeDeployment:
             pending = [h for h in self.hitl if not h["response_received"]]
             return self._page(pending, "hitl_details", params)
         if rest == ["dags"]:
+            state = params.get("last_dag_run_state")  # (3.3: "last" is the newest run)
+            if state is not None:
+                last = self.last_states()
+                return self._page([d for d in self.dags if last.get(d["dag_id"]) == state],
+                                  "dags", params)
             return self._page(self.dags, "dags", params)
         if len(rest) == 3 and rest[0] == "dags" and rest[2] == "details":
             return _json(200, self.details[rest[1]])

@@ -209,19 +209,34 @@ def test_json_without_a_command_is_a_usage_error(env, capsys):
 # -- dags ---------------------------------------------------------------------------------------------
 
 
+def route_runs_window(fake: Fake, complete: bool = True) -> list[dict]:
+    """The newest-runs batch: the recorded two runs (of 3: `complete=False`)."""
+    runs = body(fake.api, "runs_batch")["dag_runs"]
+    fake.route("POST", fake.at("/dags/~/dagRuns/list"),
+               {"dag_runs": runs, "total_entries": len(runs) + (0 if complete else 1)})
+    return runs
+
+
 def test_dags_table_json_and_options_before_or_after_the_command(fake, capsys):
     fake.route("GET", fake.at("/dags"), body(fake.api, "dags"))
+    route_runs_window(fake)
     r = cli_run(capsys, "dags")
     assert r.code == 0 and r.err == ""
     header, *rows = r.out.splitlines()
-    assert header.split() == ["DAG_ID", "PAUSED", "SCHEDULE", "TAGS", "OWNERS", "NEXT_RUN"]
+    assert header.split() == ["DAG_ID", "PAUSED", "SCHEDULE", "TAGS", "OWNERS", "NEXT_RUN",
+                              "LAST_RUN", "LAST_RUN_ID", "LAST_RUN_AT"]
     assert any(row.startswith("example_params ") for row in rows)
+    # every run is in the window: a DAG without one there never ran (no request of its own)
+    assert not fake.calls("GET", "/dagRuns")
     for argv in (["dags", "--json"], ["--json", "dags"]):
         r = cli_run(capsys, *argv)
         dags = json.loads(r.out)
         assert {d["dag_id"] for d in dags} >= {"example_params", "example_fail", "example_long"}
         assert set(dags[0]) == {"dag_id", "display_name", "is_paused", "description", "owners",
-                                "tags", "schedule", "next_run", "has_import_errors", "fileloc"}
+                                "tags", "schedule", "next_run", "has_import_errors", "fileloc",
+                                "last_run_state", "last_run_known", "last_run"}
+        fail = next(d for d in dags if d["dag_id"] == "example_fail")
+        assert fail["last_run"] is None and fail["last_run_known"] is True
         params = next(d for d in dags if d["dag_id"] == "example_params")
         assert "demo" in params["tags"] and params["owners"] == ["team"]
     for argv in (["--url", "https://other.test", "dags"], ["dags", "--url", "https://other.test"]):
@@ -240,12 +255,82 @@ def test_dags_filters_reach_the_server(fake, capsys):
     assert fake.calls("GET", "/dags")[-1].url.params["paused"] == "false"
 
 
+def last_run_server(fake: Fake, dags: list[dict], runs: dict[str, dict]) -> None:
+    """/dags answers the last-run filter (v2) from `runs` (each DAG's newest run); a DAG's own
+    runs (limit=1) too."""
+
+    def list_dags(request: httpx.Request) -> httpx.Response:
+        state = request.url.params.get("last_dag_run_state")
+        found = [d for d in dags if state is None or (
+            d["dag_id"] in runs and runs[d["dag_id"]]["state"] == state)]
+        return jresp(200, {"dags": found, "total_entries": len(found)})
+
+    def dag_runs(request: httpx.Request) -> httpx.Response:
+        dag_id = request.url.path.split("/")[4]
+        mine = [runs[dag_id]] if dag_id in runs else []
+        return jresp(200, {"dag_runs": mine, "total_entries": len(mine)})
+
+    fake.route("GET", fake.at("/dags"), list_dags)
+    fake.route("GET", fake.at(f"/dags/{ANY}/dagRuns"), dag_runs)
+
+
+def test_dags_reads_last_runs_older_than_the_window(fake, capsys):
+    """Issue 19: a DAG whose last run is older than the newest runs read still says "failed",
+    with its run id; a DAG found without runs "never" ran; one request per DAG outside the
+    window, none for those in it."""
+    dags = body(fake.api, "dags")["dags"]
+    window = route_runs_window(fake, complete=False)
+    failed = body(fake.api, "run_failed")
+    last_run_server(fake, dags, {"example_fail": failed})
+    r = cli_run(capsys, "dags", "--json")
+    assert r.code == 0 and r.err == "", r.err
+    got = {d["dag_id"]: d for d in json.loads(r.out)}
+    fail = got["example_fail"]
+    assert fail["last_run_state"] == "failed" and fail["last_run_known"] is True
+    assert fail["last_run"]["run_id"] == failed["dag_run_id"]
+    assert fail["last_run"]["start_date"].startswith("2026-11-25T10:06")
+    in_window = {r["dag_id"] for r in window}
+    for dag_id, d in got.items():
+        if dag_id not in in_window | {"example_fail"}:
+            assert d["last_run"] is None and d["last_run_known"] and d["last_run_state"] is None
+    outside = len(dags) - len(in_window)
+    assert len(fake.calls("GET", "/dagRuns")) == outside
+    for dag_id in in_window:
+        assert not fake.calls("GET", f"/dags/{dag_id}/dagRuns")
+    filtered = [c for c in fake.calls("GET", "/dags") if "last_dag_run_state" in c.url.params]
+    assert len(filtered) == (3 if fake.api == "v2" else 0)  # failed, running, queued (AF3)
+    r = cli_run(capsys, "dags")
+    row = next(line for line in r.out.splitlines() if line.startswith("example_fail "))
+    assert row.split()[-4:-2] == ["failed", failed["dag_run_id"]]
+
+
+def test_dags_reads_at_most_max_reads_dags_and_says_how_to_narrow(fake, capsys):
+    dags = body(fake.api, "dags")["dags"]
+    route_runs_window(fake, complete=False)
+    last_run_server(fake, dags, {"example_fail": body(fake.api, "run_failed")})
+    r = cli_run(capsys, "dags", "--json", "--max-reads", "1")
+    assert r.code == 0
+    lines = r.err.splitlines()
+    assert len(lines) == 1 and "of 6 DAGs" in lines[0] and "--pattern" in lines[0], r.err
+    assert len(fake.calls("GET", "/dagRuns")) == 1
+    got = {d["dag_id"]: d for d in json.loads(r.out)}
+    unread = [d for d in got.values() if not d["last_run_known"]]
+    assert len(unread) == 6 and all(d["last_run"] is None for d in unread)
+    if fake.api == "v2":  # the filter's failed DAG is read first
+        assert got["example_fail"]["last_run_known"]
+        assert got["example_fail"]["last_run"]["state"] == "failed"
+    r = cli_run(capsys, "dags", "--max-reads", "0")
+    row = next(line for line in r.out.splitlines() if line.startswith("example_cron "))
+    assert row.split()[-2:] == ["?", "?"]
+
+
 def test_pattern_means_containing_not_a_sql_like(fake, capsys):
     """Issue 18, papercut 2: "_" is a LIKE wildcard on the server, so `--pattern lab_` also
     brought example_branch_labels."""
     dags = [{"dag_id": i, "is_paused": False, "tags": [], "owners": []}
             for i in ("example_branch_labels", "my_lab_dag", "LAB_X")]
     fake.route("GET", fake.at("/dags"), {"dags": dags, "total_entries": 3})
+    route_runs_window(fake)
     r = cli_run(capsys, "dags", "--pattern", "lab_", "--json")
     assert sorted(d["dag_id"] for d in json.loads(r.out)) == ["LAB_X", "my_lab_dag"]
     assert fake.calls("GET", "/dags")[-1].url.params["dag_id_pattern"] == "lab_"
@@ -255,6 +340,7 @@ def test_hostile_text_in_tables_is_sanitized(v2, capsys):
     dag = dict(body("v2", "dags")["dags"][0], dag_id="evil\x1b]0;pwned\x07\x1b[2J",
                description="x", tags=[{"name": "\x1b[31mred"}])
     v2.route("GET", v2.at("/dags"), {"dags": [dag], "total_entries": 1})
+    route_runs_window(v2)
     r = cli_run(capsys, "dags")
     assert "\x1b" not in r.out and "\x07" not in r.out and "evil" in r.out
     r = cli_run(capsys, "dags", "--json")

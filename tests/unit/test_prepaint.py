@@ -79,3 +79,11 @@ def test_the_command_line_paints_only_when_it_opens_the_tui(monkeypatch, tmp_pat
     assert painted == ["env"]
     # a TUI start that fails (a bad --notify) gives the terminal back
     assert cli.main(["--notify", "loud"]) == 2 and undone == ["env"]
+
+
+def test_an_unknown_last_run_is_painted_as_unknown_not_as_never_ran():
+    doc = {**saved_doc(n=3), "unknown": {"dag_001": None, "dag_002": "running"}}
+    text = screen_text("prod", doc, 80, 24, NOW)
+    assert text is not None
+    lines = text.split("\r\n")
+    assert re.match(r" dag_001 +…", lines[5]) and re.match(r" dag_002 +running", lines[6])

@@ -111,3 +111,21 @@ async def test_the_watcher_shows_the_saved_list_at_once_then_the_servers():
         assert watcher.cache.cached_at is None
     finally:
         await asyncio.wait_for(watcher.aclose(), DEADLINE)
+
+
+def test_unknown_last_runs_are_kept_as_unknown_not_as_never_ran():
+    """Issue 19: a DAG whose last run was not read yet comes back as such (with the state the
+    server's filter told), so the next start does not paint it as "never ran"."""
+    fake = FakeDeployment()
+    dags, latest, recent = saved(fake)
+    del latest["example_fail"], latest["example_long"]
+    store = DagListStore("prod")
+    store.save(SAVED_AT, dags, latest, recent,
+               {"example_fail": "failed", "example_long": None, "gone": None})
+    back = DagListStore("prod").load()
+    assert back is not None and back.unknown == {"example_fail": "failed", "example_long": None}
+    doc = json.loads(store.path.read_text())
+    del doc["unknown"]  # a file of before: none unknown
+    store.path.write_text(json.dumps(doc))
+    back = DagListStore("prod").load()
+    assert back is not None and back.unknown == {}

@@ -68,6 +68,7 @@ class MainScreen(Screen[Any]):
         self.ctx = ctx
         self.alerts = alerts
         self.dag_table = KeyedTable(DAG_COLUMNS, fit=True, id="dag-table")
+        self.dag_table.on_view = watcher.want_latest  # (last runs not known yet are read)
         self.run_table = KeyedTable(RUN_COLUMNS, fit=True, id="run-table")
         self.task_table = KeyedTable(TASK_COLUMNS, fit=True, id="task-table")
         self.log_view = LogView(watcher, tz=ctx.tz, id="log-view")
@@ -251,7 +252,8 @@ class MainScreen(Screen[Any]):
         s = self.selection
         self.panes["dags"].set_class(event.cached_at is not None, "stale")  # (the saved list)
         s.dags, s.latest = dict(event.dags), dict(event.latest)
-        self.dag_table.sync(self._dag_rows.rows(s.dags, s.latest, self.ctx.now(), self.ctx.tz))
+        self.dag_table.sync(self._dag_rows.rows(s.dags, s.latest, self.ctx.now(), self.ctx.tz,
+                                                unknown=event.unknown))
         restore, self.restore_to = self.restore_to, None
         if restore is not None and restore.dag_id in s.dags:
             self.nav.restore(restore.dag_id, restore.run_id, restore.task, restore.try_number,

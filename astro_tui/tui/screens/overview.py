@@ -92,6 +92,7 @@ class OverviewScreen(Screen[Any]):
         self.inbox_table = KeyedTable(FLEET_INBOX_COLUMNS if self.fleet_view else INBOX_COLUMNS,
                                       fit=True, id="inbox-table")
         self.dag_table = KeyedTable(OVERVIEW_DAG_COLUMNS, fit=True, id="overview-dag-table")
+        self.dag_table.on_view = watcher.want_latest  # (last runs not known yet are read)
         self.panes = {
             **({"fleet": self.fleet_view.pane} if self.fleet_view else {}),
             "inbox": Pane("Inbox", self.inbox_table, id="inbox"),
@@ -261,7 +262,7 @@ class OverviewScreen(Screen[Any]):
         self.dags, self.latest = dict(event.dags), dict(event.latest)
         self.recent = {k: list(v) for k, v in event.recent.items()}
         self.dag_table.sync(self._dag_rows.rows(self.dags, self.latest, self.ctx.now(),
-                                                self.ctx.tz, self.recent))
+                                                self.ctx.tz, self.recent, event.unknown))
         self._retitle()
         self.show_marks()
 

@@ -16,7 +16,7 @@ whose distinguishing part is often the end). `cells(key)` always gives the whole
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -90,6 +90,10 @@ class KeyedTable(DataTable):
         self.filter_text = ""
         self.marks: frozenset[str] = frozenset()
         self._quiet = False  # while True, update_cell's whole-table refresh is skipped
+        #: told the keys of the rows in view whenever they change (scrolling, new rows, a
+        #: filter, a resize)
+        self.on_view: Callable[[list[str]], None] | None = None
+        self._view: tuple[str, ...] = ()
         self.repaints = 0  # cells written since mount: lets tests prove idle refreshes are free
 
     def on_mount(self) -> None:
@@ -103,6 +107,25 @@ class KeyedTable(DataTable):
     def on_resize(self) -> None:
         if self._fit:
             self._apply()
+        self._view_changed()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._view_changed()
+
+    def keys_in_view(self) -> list[str]:
+        """The keys of the rows that fit in the table's height from its scroll position."""
+        top = max(0, int(self.scroll_y))
+        rows = self.size.height - (self.header_height if self.show_header else 0)
+        return self._order[top: top + max(0, rows)]
+
+    def _view_changed(self) -> None:
+        if self.on_view is None:
+            return
+        keys = tuple(self.keys_in_view())
+        if keys != self._view:
+            self._view = keys
+            self.on_view(list(keys))
 
     # -- fitting (fit=True) --------------------------------------------------------------------
 
@@ -219,12 +242,14 @@ class KeyedTable(DataTable):
         self._wanted = [(key, tuple(cells)) for key, cells in rows]
         self._naturals = None
         self._apply()
+        self._view_changed()
 
     def set_filter(self, text: str) -> None:
         text = text.strip().lower()
         if text != self.filter_text:
             self.filter_text = text
             self._apply()
+            self._view_changed()
 
     def set_marks(self, keys: set[str] | frozenset[str]) -> None:
         """Mark these rows (and unmark the others)."""

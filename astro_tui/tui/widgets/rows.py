@@ -78,13 +78,28 @@ def ti_key(ti: TaskInstance) -> str:
     return ti_label(ti)
 
 
-def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: tzinfo | None) -> tuple:
+#: the last-run cell of a DAG whose last run is not read yet (older than the newest runs read):
+#: never "—", which says it never ran
+UNKNOWN_LAST_RUN = "…"
+
+
+def last_run_cell(run: DagRun | None, unknown: bool, hint: str | None) -> Text:
+    """The last run's state; unknown: the state the server's filter told, or a dim "…"."""
+    if run is not None:
+        return state_text(run.state)
+    if unknown:
+        return state_text(hint) if hint else Text(UNKNOWN_LAST_RUN, style="dim")
+    return Text("—", style="dim")
+
+
+def dag_row(dag: Dag, run: DagRun | None, now: datetime, tz: tzinfo | None,
+            unknown: bool = False, hint: str | None = None) -> tuple:
     dag_cell = safe_text(dag.dag_id, newline=" ")
     if dag.has_import_errors:
         dag_cell = Text("⚠ ", style="bold red") + dag_cell
     return (
         dag_cell,
-        state_text(run.state) if run else Text("—", style="dim"),
+        last_run_cell(run, unknown, hint),
         Text("⏸ yes", style="yellow") if dag.is_paused else Text("no", style="dim"),
         Text(short_time(dag.next_run, now, tz)),
         safe_text(dag.schedule or "", max_len=60, newline=" "),
@@ -201,26 +216,30 @@ class DagRows:
 
     def __init__(self, recent: bool = False) -> None:
         self._recent = recent
-        self._cache: dict[str, tuple[Dag, DagRun | None, date, Sequence[DagRun], tuple]] = {}
+        self._cache: dict[str, tuple[Dag, DagRun | None, date, Sequence[DagRun], tuple,
+                                     tuple]] = {}
 
     def rows(self, dags: dict[str, Dag], latest: dict[str, DagRun], now: datetime,
              tz: tzinfo | None, recent: Mapping[str, Sequence[DagRun]] | None = None,
-             ) -> list[tuple[str, tuple]]:
+             unknown: Mapping[str, str | None] | None = None) -> list[tuple[str, tuple]]:
+        """`unknown`: DAGs whose last run is not read yet (DagsChanged.unknown)."""
+        unknown = unknown or {}
         day = now.astimezone(tz).date()
         old, cache = self._cache, {}
         rows = []
         for dag in sorted(dags.values(), key=lambda d: d.dag_id):
             run = latest.get(dag.dag_id)
             mine = (recent or {}).get(dag.dag_id, ()) if self._recent else ()
+            mark = (dag.dag_id in unknown, unknown.get(dag.dag_id))
             hit = old.get(dag.dag_id)
             if hit is not None and hit[0] == dag and hit[1] == run and hit[2] == day and \
-                    hit[3] == mine:
+                    hit[3] == mine and hit[5] == mark:
                 row = hit[4]
             else:
-                row = dag_row(dag, run, now, tz)
+                row = dag_row(dag, run, now, tz, *mark)
                 if self._recent:  # (the strip right after the last run's state)
                     row = (*row[:2], recent_strip(mine), *row[2:])
-            cache[dag.dag_id] = (dag, run, day, mine, row)
+            cache[dag.dag_id] = (dag, run, day, mine, row, mark)
             rows.append((dag.dag_id, row))
         self._cache = cache
         return rows
