@@ -211,9 +211,13 @@ def test_unknown_dag_run_and_task_and_bad_conf(server, run_cli):
     assert "run 'no_such_run' of DAG 'example_params' not found" in line
     line = one_error_line(run_cli("logs", "example_params", "no_such_run", "show_conf"), 1)
     assert "not found" in line
-    # the server rejects a conf that breaks the params' schema (locally it is only a warning)
+    # a conf that breaks the params' schema is refused before any request (issue 18) …
     r = run_cli("trigger", "example_params", "--conf", '{"count": "many"}')
-    assert r.code == 1 and r.out == "" and "warning: conf: count" in r.err
+    line = one_error_line(r, 2)
+    assert "count: 'many' is not of type 'integer' (type)" in line and "nothing was sent" in line
+    # … and with --no-validate the server refuses it: its 400 in one line, no traceback
+    r = run_cli("trigger", "example_params", "--conf", '{"count": "many"}', "--no-validate")
+    assert r.code == 1 and r.out == "" and "sent anyway: --no-validate" in r.err
     last = r.err.strip().splitlines()[-1]
     assert last.startswith("astro-tui: error: ") and "count" in last and "Traceback" not in r.err
     line = one_error_line(run_cli("--read-only", "trigger", "example_params"), 2)
