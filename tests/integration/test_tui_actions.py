@@ -139,7 +139,8 @@ async def test_a_conf_that_breaks_the_params_gets_the_servers_400_and_keeps_the_
         edit(screen.editor, "3", '"x"')
         typed = screen.editor.text
         await pilot.pause(0.1)
-        assert "not of type integer" in str(screen.query_one("#conf-status").render())
+        assert "count: 'x' is not of type 'integer' (type)" in str(
+            screen.query_one("#conf-status").render())
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.server_error is not None, 30, "the server's answer")
         assert app.screen is screen and screen.editor.text == typed
