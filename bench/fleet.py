@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.idle import cpu_seconds, drain  # noqa: E402
+from bench.idle import cpu_seconds, drain, quit_app  # noqa: E402
 from bench.relay import Relay  # noqa: E402
 
 
@@ -57,13 +57,7 @@ def run(server: dict, n: int, warmup: float, seconds: float) -> dict:
     cpu = cpu_seconds(pid) - cpu0
     per = [len(r.since(t0)) for r in relays]
     down = [sum(q.down for q in r.since(t0)) for r in relays]
-    os.write(fd, b"q")
-    drain(fd, time.monotonic() + 2)
-    try:
-        os.kill(pid, 15)
-    except ProcessLookupError:
-        pass
-    os.waitpid(pid, 0)
+    quit_app(pid, fd)
     for r in relays:
         r.stop()
     minutes = seconds / 60

@@ -44,6 +44,17 @@ def drain(fd: int, until: float) -> int:
             total += len(chunk)
 
 
+def quit_app(pid: int, fd: int) -> None:
+    """`q`, then SIGTERM if it is still there; reaped."""
+    os.write(fd, b"q")
+    drain(fd, time.monotonic() + 2)
+    try:
+        os.kill(pid, 15)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("state", type=Path, help="state file written by `harness up`")
@@ -63,13 +74,7 @@ def main() -> int:
     cpu0 = cpu_seconds(pid)
     written = drain(fd, time.monotonic() + args.seconds)
     cpu = cpu_seconds(pid) - cpu0
-    os.write(fd, b"q")
-    drain(fd, time.monotonic() + 2)
-    try:
-        os.kill(pid, 15)
-    except ProcessLookupError:
-        pass
-    os.waitpid(pid, 0)
+    quit_app(pid, fd)
     print(json.dumps({
         "seconds": args.seconds,
         "startup_bytes": startup,

@@ -77,9 +77,9 @@ _DISCOVERIES: WeakKeyDictionary[Any, asyncio.Task[tuple[list[Any], str | None]]]
 _ASTRO_WORDS = ("astro", "add", "deploy", "discover")
 
 
-async def _discover(fleet_urls: set[str]) -> tuple[list[Any], str | None]:
-    """The discovered deployments' planned profiles (not a profile yet, not in `fleet_urls`),
-    or a one-line error."""
+async def _discover() -> tuple[list[Any], str | None]:
+    """The discovered deployments' planned profiles (those not a profile yet), or a one-line
+    error."""
     from astro_tui.airflow.errors import ApiError
     from astro_tui.astro.platform import discover_from_env
     from astro_tui.astro.profiles import plan_profiles
@@ -91,8 +91,7 @@ async def _discover(fleet_urls: set[str]) -> tuple[list[Any], str | None]:
     except (ConfigError, ApiError) as exc:
         return [], getattr(exc, "message", None) or str(exc)
     plans = plan_profiles(found.deployments, existing)
-    return [p for p in plans if p.state == "new" and p.profile is not None
-            and p.profile.url not in fleet_urls], None
+    return [p for p in plans if p.state == "new" and p.profile is not None], None
 
 
 class AstroCommands(Provider):
@@ -107,7 +106,7 @@ class AstroCommands(Provider):
             return
         task = _DISCOVERIES.get(app)
         if task is None:
-            task = _DISCOVERIES[app] = asyncio.ensure_future(_discover(set()))
+            task = _DISCOVERIES[app] = asyncio.ensure_future(_discover())
         plans, error = await task
         matcher = self.matcher(query)
         if error is not None:

@@ -117,8 +117,7 @@ class FleetView:
             self.problems.pop(name, None)
             return "inbox"
         if isinstance(event, HealthChanged):
-            if event.health is not None:
-                self.health[name] = event.health
+            self.health[name] = event.health
             return "strip"
         if isinstance(event, PollFailed):
             self.problems[name] = event.error

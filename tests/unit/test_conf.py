@@ -9,12 +9,12 @@ import pytest
 
 from astro_tui.airflow.models import DagDetails, ParamSpec
 from astro_tui.conf import (
-    formats_for,
     blocking,
     check_conf,
     check_value,
     describe_schema,
     dump_conf,
+    formats_for,
     one_line,
     parse_conf,
     parse_logical_date,
