@@ -101,6 +101,14 @@ class Dialect:
     def get_dag_details(self, dag_id: str) -> Op:
         return Op("GET", ("dags", dag_id, "details"), retry=True)
 
+    def get_dag(self, dag_id: str) -> Op:
+        """One DAG, with the fields of the DAG list (v1 and v2 alike)."""
+        return Op("GET", ("dags", dag_id), retry=True)
+
+    def list_dag_versions(self, *, limit: int) -> Op | None:
+        """Every DAG's versions (None: the server keeps none; Airflow 2)."""
+        return None
+
     def set_paused(self, dag_id: str, paused: bool) -> Op:
         return Op("PATCH", ("dags", dag_id), {"update_mask": "is_paused"}, {"is_paused": paused})
 
@@ -403,6 +411,11 @@ class DialectV2(Dialect):
 
     def set_run_state(self, dag_id: str, run_id: str, state: str) -> Op:
         return Op("PATCH", _run_path(dag_id, run_id), {"update_mask": "state"}, {"state": state})
+
+    def list_dag_versions(self, *, limit: int) -> Op | None:
+        # `~`: every DAG's versions (3.0.6 and 3.3.2 specs); a DAG file whose DAG changed gets
+        # a new version when it is parsed, so the total moves with any DAG's structure.
+        return Op("GET", ("dags", "~", "dagVersions"), {"limit": limit}, retry=True)
 
     def list_task_instances(self, dag_id: str, run_id: str, *, limit: int, offset: int) -> Op:
         op = super().list_task_instances(dag_id, run_id, limit=limit, offset=offset)

@@ -8,7 +8,7 @@ versions: the field names that differ are looked up in order.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, overload
@@ -203,6 +203,20 @@ def _render_schedule_interval(value: Any) -> str | None:
             return f"every {td}"
         return "every " + ", ".join(f"{v} {k}" for k, v in parts.items())
     return _str(value.get("value")) or kind
+
+
+@dataclass(frozen=True, slots=True)
+class DagsMark:
+    """A cheap fingerprint of the DAG list (`AirflowClient.dags_mark`): None where unknown."""
+
+    dags: int | None
+    paused: int | None
+    versions: int | None
+
+    @classmethod
+    def of(cls, dags: Sequence[Dag], versions: int | None) -> DagsMark:
+        """The mark of a list read whole (`versions` counted before it was read)."""
+        return cls(len(dags), sum(1 for d in dags if d.is_paused), versions)
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,7 +243,7 @@ def _watch_one(ctx: Ctx, profile: Profile, several: bool) -> Callable[[], Awaita
     said: list[bool] = []
 
     def listed(event: Event) -> None:
-        if isinstance(event, DagsChanged) and not said:  # watching from now on
+        if isinstance(event, DagsChanged) and not event.partial and not said:  # from now on
             said.append(True)
             ctx.note(f"watching {clean(profile.name, 60)}: one line per {what} (Ctrl-C to stop)")
 

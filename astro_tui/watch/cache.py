@@ -49,6 +49,9 @@ class Cache:
         #: the data came from the saved list (watch/saved.py), not the server: when it was
         #: saved (None once the server's list is read)
         self.cached_at: datetime | None = None
+        #: DAGs with a new latest run since the last full read: their next run has moved
+        #: (DagListFeed re-reads them one by one)
+        self.moved: set[str] = set()
 
     def event(self) -> DagsChanged:
         """All of it, as the DAG list's subscribers receive it."""
@@ -74,6 +77,7 @@ class Cache:
             self.cached_at = None
             self.latest, self.recent, self.unknown = {}, {}, {}
         self.dags = {d.dag_id: d for d in dags}
+        self.moved = set()
         runs = list(runs)
         recent: dict[str, list[DagRun]] = {}
         for run in runs:
@@ -154,6 +158,18 @@ class Cache:
             changed = True
         if not newer(run, self.latest.get(run.dag_id)):
             return changed
-        changed = changed or self.latest.get(run.dag_id) != run
+        before = self.latest.get(run.dag_id)
+        if before is None or before.run_id != run.run_id:
+            self.moved.add(run.dag_id)
+        changed = changed or before != run
         self.latest[run.dag_id] = run
+        return changed
+
+    def replace_dags(self, dags: Iterable[Dag]) -> bool:
+        """DAGs read again one by one (their runs stay); whether any of them changed."""
+        changed = False
+        for dag in dags:
+            if dag.dag_id in self.dags and self.dags[dag.dag_id] != dag:
+                self.dags[dag.dag_id] = dag
+                changed = True
         return changed

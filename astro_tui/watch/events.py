@@ -103,6 +103,9 @@ class DagsChanged:
     #: its own yet), with that run's state where the server's filter told it: never shown as
     #: "never ran"
     unknown: Mapping[str, str | None] = field(default_factory=dict)
+    #: the first read of the list is still going on: these are the pages read so far (shown at
+    #: once on a big deployment), more DAGs and their runs come
+    partial: bool = False
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ class Subscription:
         return self._paused
 
     def refresh(self) -> None:
-        self.feed.poll.poke()
+        self.feed.refresh()
 
 
 class Feed:
@@ -110,6 +110,10 @@ class Feed:
     def interval(self) -> float | None:
         """The poll's interval before the first answer."""
         raise NotImplementedError
+
+    def refresh(self) -> None:
+        """Poll now (asked for by the user)."""
+        self.poll.poke()
 
     def fetcher(self, client: AirflowClient) -> Fetch:
         """What one poll of this topic requests."""

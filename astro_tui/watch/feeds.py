@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from astro_tui.airflow.client import AirflowClient
 from astro_tui.airflow.logs import LogFollower
-from astro_tui.airflow.models import Dag, DagRun, LogLine, TaskInstance
+from astro_tui.airflow.models import Dag, DagRun, DagsMark, LogLine, TaskInstance
 from astro_tui.present.states import ACTIVE_RUN_STATES
 from astro_tui.watch.events import (
     DagList,
+    DagsChanged,
     LogOf,
     LogRead,
     PollFailed,
@@ -52,6 +54,23 @@ MAX_RUNS_SHOWN = 500
 PAGE = 100
 
 
+#: The DAG list is read whole at least this often; in between, each poll is a cheap check
+#: (`AirflowClient.dags_mark`: three one-item requests) and a full read only when it moved.
+FULL_READ_SECONDS = 600.0
+#: DAGs with a new run since the last read are read again one by one (their next run moved), up
+#: to this many per poll; more than that: a full read
+MOVED_MAX = 10
+#: a big list's first read shows its pages as they arrive, at most this often (s)
+EARLY_PAINT_SECONDS = 0.3
+
+
+@dataclass
+class _Quick:
+    """A poll that found the list unchanged: the DAGs read again one by one."""
+
+    dags: list[Dag]
+
+
 class DagListFeed(Feed):
     kind = "dags"
     topic: DagList
@@ -62,6 +81,13 @@ class DagListFeed(Feed):
     def __init__(self, hub: Hub, topic: DagList) -> None:
         super().__init__(hub, topic)
         self.reader = LastRunReader(hub.cache, hub.publish_dags, self._reader_failed, hub.clock)
+        #: the cheap check's answer taken before the last full read, and when that read began
+        self.mark: DagsMark | None = None
+        self.full_at: float | None = None
+        #: the next poll reads the whole list (a refresh asked for by the user)
+        self.full_next = True
+        #: the rows in view while the first read was still going on
+        self.early_want: list[str] = []
 
     def interval(self) -> float | None:
         return BACKGROUND_DAGS_SECONDS if self.background else self.hub.settings.dags_seconds
@@ -74,7 +100,12 @@ class DagListFeed(Feed):
         if not background:
             self.poll.poke()  # shown again: a fresh list now
 
+    def refresh(self) -> None:
+        self.full_next = True
+        super().refresh()
+
     def fetcher(self, client: AirflowClient) -> Fetch:
+        self.mark, self.full_next = None, True  # (re)connected: read it whole
         return partial(self._fetch, client)
 
     def start(self, client: AirflowClient, delay: float) -> None:
@@ -92,20 +123,67 @@ class DagListFeed(Feed):
             self.reader.poll.resume()
 
     def want(self, dag_ids: Iterable[str]) -> None:
-        """The rows in view: their last runs are read where not known."""
+        """The rows in view: their last runs are read where not known (the first read's early
+        pages: once it is over)."""
+        if not self.hub.cache.dags:
+            self.early_want = list(dag_ids)
+            return
         self.reader.want(dag_ids)
 
     def _reader_failed(self, error: BaseException) -> None:
         self.hub.failed("lastrun", self.topic, error)
 
-    async def _fetch(self, client: AirflowClient) -> tuple[datetime, list[Dag], Window]:
-        started = self.hub.now()
-        dags, window = await asyncio.gather(
-            client.list_dags(), read_window(client, window=self.hub.settings.runs_window))
-        return started, dags, window
+    def _full_due(self) -> bool:
+        return (self.full_next or self.mark is None or self.full_at is None
+                or self.hub.clock() - self.full_at >= FULL_READ_SECONDS)
 
-    def got(self, data: tuple[datetime, list[Dag], Window]) -> None:
-        started, dags, window = data
+    async def _fetch(self, client: AirflowClient) -> Any:
+        if not self._full_due():
+            mark = await client.dags_mark()
+            moved = self.hub.cache.moved
+            if mark == self.mark and len(moved) <= MOVED_MAX:
+                names = sorted(moved)
+                moved.difference_update(names)
+                return _Quick([await client.get_dag(name) for name in names])
+        return await self._full(client)
+
+    async def _full(self, client: AirflowClient) -> tuple[datetime, list[Dag], Window, DagsMark,
+                                                           float]:
+        started, began = self.hub.now(), self.hub.clock()
+        early = self._early_painter() if not self.hub.cache.dags else None
+        versions = await client.count_dag_versions()  # (before: a change while reading shows)
+        dags, window = await asyncio.gather(
+            client.list_dags(on_page=early),
+            read_window(client, window=self.hub.settings.runs_window))
+        return started, dags, window, DagsMark.of(dags, versions), began
+
+    def _early_painter(self) -> Callable[[list[Dag], int | None], None]:
+        """The first read of a list of several pages with nothing to show yet: each page is
+        shown as it comes (at most every EARLY_PAINT_SECONDS), its last runs marked as not read
+        yet. (The last page is not: the whole list comes with its runs right after.)"""
+        generation = self.poll.state.generation
+        seen: dict[str, Dag] = {}
+        last: list[float] = []
+
+        def page(dags: list[Dag], total: int | None) -> None:
+            seen.update((d.dag_id, d) for d in dags)
+            now = self.hub.clock()
+            if self.poll.state.generation != generation or total is None or (
+                    len(seen) >= total) or (last and now - last[0] < EARLY_PAINT_SECONDS):
+                return
+            last[:] = [now]
+            self.publish(DagsChanged(dict(seen), {}, {}, None, dict.fromkeys(seen),
+                                     partial=True))
+
+        return page
+
+    def got(self, data: Any) -> None:
+        if isinstance(data, _Quick):
+            if self.hub.cache.replace_dags(data.dags):
+                self.hub.publish_dags()
+            return
+        started, dags, window, mark, began = data
+        self.mark, self.full_at, self.full_next = mark, began, False
         self.hub.cache.load(dags, window.runs, window.complete, window.states)
         # A big deployment's list takes long to read: read it again at most every three read
         # times (the changes poll keeps the states fresh meanwhile; issue 13).
@@ -114,6 +192,9 @@ class DagListFeed(Feed):
         self.hub.publish_dags()
         self.hub.dags_loaded(started)
         self.reader.loaded()
+        if self.early_want:
+            self.reader.want(self.early_want)
+            self.early_want = []
 
 
 class RunsFeed(Feed):

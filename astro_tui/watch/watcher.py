@@ -256,6 +256,9 @@ class Watcher:
         if self._conn.client is None:
             self._conn.connect_poll.poke()
             return
+        dags = self._feeds.get(DagList())
+        if isinstance(dags, DagListFeed) and (not kinds or "dags" in kinds):
+            dags.full_next = True  # the whole list, not only the cheap check
         for poll in self._polls():
             if poll.name in OWN_POLLS or (kinds and poll.name not in kinds):
                 continue

@@ -70,6 +70,9 @@ class FakeDeployment:
                               "latest_dag_processor_heartbeat": "2026-11-25T10:08:56.900000+00:00"},
         }
         self.import_errors: list[dict[str, Any]] = []
+        # how many DAG versions the server keeps (GET /dags/~/dagVersions' total_entries): one
+        # per DAG until a test changes a DAG's code
+        self.dag_versions = len(self.dags)
         self.dag_warnings: list[dict[str, Any]] = []  # DagWarningResponse (3.3.2 spec)
         # Human-in-the-loop requests (HITLDetail of the 3.3.2 spec; see hitl_request) and the
         # answers PATCHed to them
@@ -148,12 +151,21 @@ class FakeDeployment:
             pending = [h for h in self.hitl if not h["response_received"]]
             return self._page(pending, "hitl_details", params)
         if rest == ["dags"]:
+            dags = self.dags
             state = params.get("last_dag_run_state")  # (3.3: "last" is the newest run)
             if state is not None:
                 last = self.last_states()
-                return self._page([d for d in self.dags if last.get(d["dag_id"]) == state],
-                                  "dags", params)
-            return self._page(self.dags, "dags", params)
+                dags = [d for d in dags if last.get(d["dag_id"]) == state]
+            if params.get("paused") is not None:
+                want = params["paused"] == "true"
+                dags = [d for d in dags if d["is_paused"] == want]
+            return self._page(dags, "dags", params)
+        if rest == ["dags", "~", "dagVersions"]:
+            # DAGVersionCollectionResponse (3.3.2 spec): only the total is read
+            return _json(200, {"dag_versions": [], "total_entries": self.dag_versions})
+        if len(rest) == 2 and rest[0] == "dags":
+            dag = next((d for d in self.dags if d["dag_id"] == rest[1]), None)
+            return _json(404, {"detail": "Not Found"}) if dag is None else _json(200, dag)
         if len(rest) == 3 and rest[0] == "dags" and rest[2] == "details":
             return _json(200, self.details[rest[1]])
         if rest == ["dags", "~", "dagRuns", "list"] and request.method == "POST":

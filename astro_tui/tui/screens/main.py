@@ -254,12 +254,16 @@ class MainScreen(Screen[Any]):
         s.dags, s.latest = dict(event.dags), dict(event.latest)
         self.dag_table.sync(self._dag_rows.rows(s.dags, s.latest, self.ctx.now(), self.ctx.tz,
                                                 unknown=event.unknown))
-        restore, self.restore_to = self.restore_to, None
-        if restore is not None and restore.dag_id in s.dags:
-            self.nav.restore(restore.dag_id, restore.run_id, restore.task, restore.try_number,
-                             restore.pane)
-        elif s.dag_id is None:
-            self.nav.select_dag(self.dag_table.cursor_key)
+        restore = self.restore_to
+        if restore is not None and event.partial and restore.dag_id not in s.dags:
+            pass  # (its page may come next)
+        else:
+            self.restore_to = None
+            if restore is not None and restore.dag_id in s.dags:
+                self.nav.restore(restore.dag_id, restore.run_id, restore.task,
+                                 restore.try_number, restore.pane)
+            elif s.dag_id is None:
+                self.nav.select_dag(self.dag_table.cursor_key)
         self._refresh_counts()  # after the selection reset the tasks pane's title
         self.show_marks()
 
