@@ -191,6 +191,12 @@ class LogFollower:
         self._started = False  # at least one log read done
         self._pending = ""  # v1: text of a line not yet terminated
         self._at_boundary = True  # v1: the text returned so far ends at a line break
+        #: token mode: entries the kept token gives again (the server said end-of-log while
+        #: the try was not over: the next read starts where that one did and skips them)
+        self._replay = 0
+        #: the task instance as another poll read it since this one's last read (hand_over)
+        self._handed: TaskInstance | None = None
+        self.ti_reads = 0  # task instances read by the follower itself
 
     def __repr__(self) -> str:
         return (
@@ -213,9 +219,12 @@ class LogFollower:
         """
         if self.finished:
             return sink(())
-        ti = await self.client.get_task_instance(
-            self.dag_id, self.run_id, self.task_id, self.map_index
-        )
+        ti, self._handed = self._handed, None
+        if ti is None or (self.ti is not None and (ti.try_number or 0) < (self.ti.try_number or 0)):
+            self.ti_reads += 1
+            ti = await self.client.get_task_instance(
+                self.dag_id, self.run_id, self.task_id, self.map_index
+            )
         self.ti = ti
         current_try = ti.try_number or 0
         if self.try_number is None:
@@ -235,6 +244,13 @@ class LogFollower:
             return sink(self._digest(body, token, try_over))
 
         return await asyncio.to_thread(work) if thread else work()
+
+    def hand_over(self, ti: TaskInstance) -> None:
+        """The task instance as another poll has just read it (the tasks pane's, every few
+        seconds while its run is active): the next poll uses it instead of reading its own.
+        Safe however old it is: it was read before the log read it is used for, and the end
+        only comes when the server says end-of-log *and* the try is over."""
+        self._handed = ti
 
     async def follow(self) -> AsyncIterator[list[LogLine]]:
         """Poll until the try is over, yielding each non-empty batch of new lines."""
@@ -339,9 +355,21 @@ class LogFollower:
                     yield entry_to_line(entry)
             self._shown += max(0, count - max(start, header))
         else:
+            skip, fresh = self._replay, 0
             for entry in entries:
+                if skip:
+                    skip -= 1
+                    continue
+                fresh += 1
                 self._shown += 1
                 yield entry_to_line(entry)
+            if next_token is None:
+                # End-of-log, but the try may go on (the server decides by the TI state as it
+                # reads: a sensor waiting to reschedule ends its log for now): the next read
+                # starts where this one did and skips what it gave, never the whole log again.
+                self._replay += fresh  # (self._token stays)
+                return True
+            self._replay = 0
         self._started = True
         self._token = next_token if self.mode == "token" else None
         return next_token is None

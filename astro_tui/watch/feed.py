@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from astro_tui.airflow.client import AirflowClient
-from astro_tui.airflow.models import DagRun
+from astro_tui.airflow.models import DagRun, TaskInstance
 from astro_tui.watch.cache import Cache
 from astro_tui.watch.events import Event, Topic
 from astro_tui.watch.schedule import Poll, PollState
@@ -44,6 +44,8 @@ class Hub(Protocol):
     def run(self, dag_id: str, run_id: str) -> DagRun | None: ...
 
     def run_seen(self, run: DagRun) -> None: ...
+
+    def tis_seen(self, tis: Sequence[TaskInstance]) -> None: ...
 
 
 class Subscription:

@@ -307,6 +307,7 @@ class TasksFeed(Feed):
         topic = self.topic
         event = TasksChanged(topic.dag_id, topic.run_id, list(tis))
         self.last = event
+        self.hub.tis_seen(tis)
         run = self.hub.run(topic.dag_id, topic.run_id)
         over = run is not None and run.state is not None and run.state not in ACTIVE_RUN_STATES
         if tis and all(t.finished for t in tis) and (over or run is None):
@@ -375,6 +376,14 @@ class LogFeed(Feed):
         if follower is not None and follower.finished:
             self.poll.set_interval(None)
         self.deliver(self._event(data, False))
+
+    def tis_seen(self, tis: Mapping[tuple[str, int], TaskInstance]) -> None:
+        """Its run's task instances as the tasks poll read them: its follower need not read
+        its own task instance (a request per read saved)."""
+        topic, follower = self.topic, self.follower
+        ti = tis.get((topic.task_id, topic.map_index))
+        if ti is not None and follower is not None:
+            follower.hand_over(ti)
 
     def set_following(self, on: bool) -> None:
         """Stop or resume reading new lines."""

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from astro_tui.airflow.client import AirflowClient
 from astro_tui.airflow.logs import LogFollower
-from astro_tui.airflow.models import Dag, DagRun, LogLine
+from astro_tui.airflow.models import Dag, DagRun, LogLine, TaskInstance
 from astro_tui.watch.cache import Cache
 from astro_tui.watch.changes import Changes
 from astro_tui.watch.connection import OWN_POLLS, Connection
@@ -327,6 +327,16 @@ class Watcher:
         feed = self._feeds.get(TasksOf(run.dag_id, run.run_id))
         if feed is not None:
             feed.run_changed(run)
+
+    def tis_seen(self, tis: Sequence[TaskInstance]) -> None:
+        """A run's task instances as just read: the logs of that run followed hear of them."""
+        if not tis or not self._logs:
+            return
+        run = (tis[0].dag_id, tis[0].run_id)
+        by_key = {(t.task_id, t.map_index): t for t in tis}
+        for feed in self._logs:
+            if (feed.topic.dag_id, feed.topic.run_id) == run:
+                feed.tis_seen(by_key)
 
     def _emit(self, event: Event) -> None:
         for listener in list(self._listeners):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from collections.abc import Iterable
 from typing import Any
 
 import httpx
 import pytest
 
+from astro_tui.airflow.logs import LogFollower
 from astro_tui.airflow.models import LogLine
 from astro_tui.watch.events import (
     Connected,
@@ -683,3 +685,62 @@ async def test_a_runs_page_over_the_servers_page_size_is_read_page_by_page(fake)
         assert [(p["offset"], p["limit"]) for p in reads] == [("0", "100"), ("100", "20")]
     finally:
         await asyncio.wait_for(w.aclose(), DEADLINE)
+
+
+async def test_a_followed_log_takes_its_task_state_from_the_tasks_poll():
+    """With the run's tasks polled (the tasks pane), the follower reads no task instance of its
+    own for each log read (issue 19: a request per read saved)."""
+    fake = LogFake()
+    watcher = Watcher(fake.connect, replace(SETTINGS, tasks_seconds=0.1, log_seconds=0.3))
+    watcher.start()
+    try:
+        fake.grow(1)
+        tasks = Events()
+        watcher.subscribe(TasksOf("example_long", fake.long_run), tasks)
+        await until(lambda: tasks.of(TasksChanged), "the run's tasks")
+        events = Events()
+        sub = watcher.follow_log(LogOf("example_long", fake.long_run, "tick"), events, texts)
+        for n in range(2, 8):
+            fake.grow(1)
+            await until(lambda n=n: any(f"tick {n} of 300" in e.data
+                                        for e in events.of(LogRead)), f"tick {n}")
+        follower = sub.follower
+        assert follower is not None and follower.requests >= 6
+        assert follower.ti_reads <= follower.requests // 2, (follower.ti_reads, follower.requests)
+        own = sum(1 for r in fake.requests if r.url.path.endswith("/taskInstances/tick"))
+        assert own == follower.ti_reads
+        lines = [t for e in events.of(LogRead) for t in e.data if t.startswith("tick")]
+        assert lines == [f"tick {i} of 300" for i in range(1, 8)], "each line exactly once"
+    finally:
+        await asyncio.wait_for(watcher.aclose(), DEADLINE)
+
+
+async def test_a_stale_task_state_never_makes_the_log_read_whole_again():
+    """The tasks poll's answer says running; the server has meanwhile ended the try and says
+    end-of-log (null token). The follower reads on from its last token (skipping what that
+    read gave), never the whole log again, and ends once the try is seen over."""
+    fake = LogFake()
+    client = await fake.connect()
+    try:
+        follower = LogFollower(client, "example_long", fake.long_run, "tick", 1)
+        fake.grow(3)
+        first = await follower.poll()
+        running = follower.ti
+        assert running is not None and running.state == "running"
+        fake.grow(2)
+        fake.finish()
+        follower.hand_over(running)  # read before the try ended
+        second = await follower.poll()
+        assert not follower.finished and follower.ti_reads == 1
+        third = await follower.poll()  # its own read: success
+        assert follower.finished and third == [] and follower.ti_reads == 2
+        ticks = [line.text for line in first + second if line.text.startswith("tick")]
+        assert ticks == [f"tick {i} of 300" for i in range(1, 6)]
+        assert [token is None for token, _, _ in fake.reads] == [True, False, False]
+        older = replace(running, try_number=0)
+        follower.finished = False
+        follower.hand_over(older)  # an older try's state is never used
+        await follower.poll()
+        assert follower.ti_reads == 3
+    finally:
+        await client.aclose()
