@@ -12,6 +12,7 @@ LogKeys (keys.py: keys and mouse) ← LogView (view.py: the Watcher subscription
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -19,8 +20,9 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widgets import Input
 
@@ -29,6 +31,11 @@ from astro_tui.airflow.models import TaskInstance
 from astro_tui.tui.widgets.log.render import COMPONENT_CLASSES, line_strip, resolve_styles
 from astro_tui.tui.widgets.log.store import Batch, LineFormatter, LogStore
 from astro_tui.tui.widgets.pane import Pane
+
+#: Following a log, let the terminal scroll the log's rows (DECSTBM scroll regions, which
+#: xterm, tmux, screen and every VT100 heir have) and paint only the new rows;
+#: ASTRO_TUI_SCROLL_REGIONS=0 repaints the whole pane instead.
+SCROLL_REGIONS = os.environ.get("ASTRO_TUI_SCROLL_REGIONS", "1") != "0"
 
 
 class LogBase(ScrollView, can_focus=True):
@@ -83,6 +90,8 @@ class LogBase(ScrollView, can_focus=True):
         # the focus away from a pane the user just opened on a slow server).
         self.waiting = False
         self._subtitle: Text | None = None
+        #: the terminal scrolled the rows, the new ones are not painted yet (_scroll_quietly)
+        self._unpainted = False
 
 
     # -- what subclasses provide -------------------------------------------------------------
@@ -154,6 +163,9 @@ class LogBase(ScrollView, can_focus=True):
         at_end = self.tail or not store.rows
         cursor_at_end = self.cursor is not None and store.rows and self.cursor == store.rows[-1]
         start, dropped, top = len(store), store.dropped, self._top_line()
+        # Following the end: the terminal may scroll the rows itself (_scroll_quietly)
+        band = self._scroll_band() if at_end and store.rows and self.cursor is None and \
+            self.pattern is None and not store.open_group else None
         if note is not None:
             added = store.note(note)
         else:
@@ -173,6 +185,9 @@ class LogBase(ScrollView, can_focus=True):
                                immediate=True)
         elif self.pattern is not None:
             self.matches.extend(self._matching(start))
+        if band is not None and added > 0 and not store.open_group and \
+                self._scroll_quietly(band):
+            return
         self._resize_virtual()
         if at_end:
             if cursor_at_end and store.rows:
@@ -182,6 +197,79 @@ class LogBase(ScrollView, can_focus=True):
         elif note is None:
             self.new_lines += max(added, 0)
         self.refresh()
+
+    def _scroll_band(self) -> Region | None:
+        """The terminal rows this view's lines fill, when the terminal can scroll them itself
+        (a DECSTBM scroll region): a real terminal, the view on the top screen and wholly in
+        view, and nothing in those rows but the view, its scrollbar and the sides of the panes
+        around it (the same on every row). None: repaint as usual."""
+        app = self.app
+        if not SCROLL_REGIONS or app.is_headless or self.screen is not app.screen:
+            return None
+        band = self.scrollable_content_region
+        if app._driver is None or band.height < 3 or self._repaint_regions or \
+                self._unpainted or not self.show_vertical_scrollbar or \
+                self.show_horizontal_scrollbar:
+            return None  # (a repaint not written yet: the rows on screen are not the last)
+        try:
+            shown = self.screen._compositor.visible_widgets
+        except Exception:  # noqa: BLE001 - Textual's internals moved: no scroll regions
+            return None
+        mine = shown.get(self)
+        if mine is None or mine[1].intersection(mine[0]) != mine[0]:
+            return None  # partly hidden
+        rows = Region(0, band.y, self.screen.size.width, band.height)
+        allowed = {self, *self.ancestors_with_self, self._vertical_scrollbar,
+                   self._horizontal_scrollbar, self._scrollbar_corner}
+        for widget, (region, clip) in shown.items():
+            if widget not in allowed and rows.overlaps(region.intersection(clip)):
+                return None  # a toast, a tooltip, a pane beside it
+        return band
+
+    def _scroll_quietly(self, band: Region) -> bool:
+        """New rows at the end of a view that follows it: the terminal scrolls the view's rows
+        up (a DECSTBM scroll region, then line feeds at its bottom margin) and only the new
+        rows, and the scrollbar's thumb, are painted. A line costs one row on the wire instead
+        of the whole pane (issue 19). False (nothing done) when it does not apply: the view is
+        not at its very end, the lines got wider, or a whole pane of rows is new.
+
+        The scroll position, the virtual size and the scrollbar are set without their watchers
+        (which repaint everything); the rendered-line cache is marked stale, so any later
+        repaint draws the rows anew."""
+        store, old = self.store, self.virtual_size
+        width = 0 if store.wrap_width else store.max_width + 1
+        top, height = int(self.scroll_y), len(store.rows)
+        if width != old.width or top != self.max_scroll_y:
+            return False
+        new_top = max(0, height - band.height)
+        shift = new_top - top
+        if not 0 < shift < band.height:
+            return False
+        bar = self.vertical_scrollbar
+        thumb = bar.window_size * bar.window_size / max(old.height, 1)  # rows, at the end
+        self.set_reactive(LogBase.virtual_size, Size(width, height))
+        self.set_reactive(LogBase.scroll_target_y, float(new_top))
+        self.set_reactive(LogBase.scroll_y, float(new_top))
+        bar.set_reactive(ScrollBar.window_virtual_size, height)
+        bar.set_reactive(ScrollBar.position, float(new_top))
+        self._styles_cache.clear()
+        self._styles_cache.set_dirty(self.size.region)
+        driver = self.app._driver
+        assert driver is not None
+        first, last = band.y + 1, band.bottom  # 1-based, inclusive
+        driver.write(f"\x1b[{first};{last}r\x1b[{last};1H" + "\n" * shift + "\x1b[r")
+        # the new rows whole (the panes' sides, the scrollbar), and the thumb, which moved up
+        # with the rows and changed size
+        self.screen.refresh(Region(0, band.bottom - shift, self.screen.size.width, shift))
+        bars = bar.size.height
+        low = max(0, int(bars - max(1.0, thumb)) - shift - 1)
+        bar.refresh(Region(0, low, bar.size.width, bars - low))
+        self._unpainted = True  # until those rows are written, no other scroll
+        self.call_after_refresh(self._painted)
+        return True
+
+    def _painted(self) -> None:
+        self._unpainted = False
 
     def _matching(self, start: int) -> list[int]:
         if self.pattern is None:

@@ -198,6 +198,11 @@ class LogStore:
     def __len__(self) -> int:
         return len(self.texts)
 
+    @property
+    def open_group(self) -> bool:
+        """A group is open: its header's line count changes as lines are added."""
+        return bool(self._open)
+
     # -- adding ------------------------------------------------------------------------------
 
     def extend(self, batch: Batch) -> int:
