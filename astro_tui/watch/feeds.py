@@ -60,8 +60,8 @@ FULL_READ_SECONDS = 600.0
 #: DAGs with a new run since the last read are read again one by one (their next run moved), up
 #: to this many per poll; more than that: a full read
 MOVED_MAX = 10
-#: a big list's first read shows its pages as they arrive, at most this often (s)
-EARLY_PAINT_SECONDS = 0.3
+#: a big list's first read shows its pages as they arrive, each time they have grown this much
+EARLY_PAINT_GROWTH = 2
 
 
 @dataclass
@@ -158,20 +158,22 @@ class DagListFeed(Feed):
         return started, dags, window, DagsMark.of(dags, versions), began
 
     def _early_painter(self) -> Callable[[list[Dag], int | None], None]:
-        """The first read of a list of several pages with nothing to show yet: each page is
-        shown as it comes (at most every EARLY_PAINT_SECONDS), its last runs marked as not read
-        yet. (The last page is not: the whole list comes with its runs right after.)"""
+        """The first read of a list of several pages with nothing to show yet: the first page
+        is shown at once, then the pages read so far each time they have doubled (100, 200,
+        400, …: every repaint of the growing list costs the event loop, which also reads the
+        pages; doubling keeps the rows painted to about twice the list), their last runs
+        marked as not read yet. The last page is not: the whole list comes with its runs
+        right after."""
         generation = self.poll.state.generation
         seen: dict[str, Dag] = {}
-        last: list[float] = []
+        shown = [0]
 
         def page(dags: list[Dag], total: int | None) -> None:
             seen.update((d.dag_id, d) for d in dags)
-            now = self.hub.clock()
             if self.poll.state.generation != generation or total is None or (
-                    len(seen) >= total) or (last and now - last[0] < EARLY_PAINT_SECONDS):
+                    len(seen) >= total) or len(seen) < EARLY_PAINT_GROWTH * shown[0]:
                 return
-            last[:] = [now]
+            shown[0] = len(seen)
             self.publish(DagsChanged(dict(seen), {}, {}, None, dict.fromkeys(seen),
                                      partial=True))
 

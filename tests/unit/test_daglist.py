@@ -164,7 +164,7 @@ async def test_a_refresh_reads_the_list_whole(fake):
 
 
 async def test_a_big_list_shows_its_pages_while_it_is_read(fake):
-    fake.dags += [{**fake.dags[0], "dag_id": f"gen_{i:03}"} for i in range(250)]
+    fake.dags += [{**fake.dags[0], "dag_id": f"gen_{i:03}"} for i in range(850)]  # 859
     w = Watcher(fake.connect, SETTINGS)
     events = Events()
     w.start()
@@ -178,6 +178,8 @@ async def test_a_big_list_shows_its_pages_while_it_is_read(fake):
         assert not early.latest and set(early.unknown) == set(early.dags)  # "…", not "—"
         assert len(whole.dags) == len(fake.dags) and whole.latest
         assert all(e.partial for e in seen[:-1])
+        # shown each time the pages read have doubled (each repaint costs the event loop)
+        assert [len(e.dags) for e in seen[:-1]] == [100, 200, 400, 800]
         assert hits(fake, DAGS, offset="0", limit="100") == 1  # no page read twice
     finally:
         await asyncio.wait_for(w.aclose(), DEADLINE)
