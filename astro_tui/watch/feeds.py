@@ -60,8 +60,8 @@ FULL_READ_SECONDS = 600.0
 #: DAGs with a new run since the last read are read again one by one (their next run moved), up
 #: to this many per poll; more than that: a full read
 MOVED_MAX = 10
-#: a big list's first read shows its pages as they arrive, at most this often (s)
-EARLY_PAINT_SECONDS = 0.3
+#: a big list's first read shows its pages as they arrive, each time they have grown this much
+EARLY_PAINT_GROWTH = 2
 
 
 @dataclass
@@ -84,6 +84,7 @@ class DagListFeed(Feed):
         #: the cheap check's answer taken before the last full read, and when that read began
         self.mark: DagsMark | None = None
         self.full_at: float | None = None
+        self.full_took = 0.0
         #: the next poll reads the whole list (a refresh asked for by the user)
         self.full_next = True
         #: the rows in view while the first read was still going on
@@ -133,6 +134,13 @@ class DagListFeed(Feed):
     def _reader_failed(self, error: BaseException) -> None:
         self.hub.failed("lastrun", self.topic, error)
 
+    def _too_soon(self) -> bool:
+        """A big deployment's list takes long to read: it is read whole again at most every
+        three read times (the changes poll keeps the states fresh meanwhile; issue 13), however
+        often the cheap check sees it move."""
+        return self.full_at is not None and \
+            self.hub.clock() - self.full_at < 3 * self.full_took
+
     def _full_due(self) -> bool:
         return (self.full_next or self.mark is None or self.full_at is None
                 or self.hub.clock() - self.full_at >= FULL_READ_SECONDS)
@@ -141,8 +149,8 @@ class DagListFeed(Feed):
         if not self._full_due():
             mark = await client.dags_mark()
             moved = self.hub.cache.moved
-            if mark == self.mark and len(moved) <= MOVED_MAX:
-                names = sorted(moved)
+            if (mark == self.mark and len(moved) <= MOVED_MAX) or self._too_soon():
+                names = sorted(moved)[:MOVED_MAX]
                 moved.difference_update(names)
                 return _Quick([await client.get_dag(name) for name in names])
         return await self._full(client)
@@ -158,20 +166,22 @@ class DagListFeed(Feed):
         return started, dags, window, DagsMark.of(dags, versions), began
 
     def _early_painter(self) -> Callable[[list[Dag], int | None], None]:
-        """The first read of a list of several pages with nothing to show yet: each page is
-        shown as it comes (at most every EARLY_PAINT_SECONDS), its last runs marked as not read
-        yet. (The last page is not: the whole list comes with its runs right after.)"""
+        """The first read of a list of several pages with nothing to show yet: the first page
+        is shown at once, then the pages read so far each time they have doubled (100, 200,
+        400, …: every repaint of the growing list costs the event loop, which also reads the
+        pages; doubling keeps the rows painted to about twice the list), their last runs
+        marked as not read yet. The last page is not: the whole list comes with its runs
+        right after."""
         generation = self.poll.state.generation
         seen: dict[str, Dag] = {}
-        last: list[float] = []
+        shown = [0]
 
         def page(dags: list[Dag], total: int | None) -> None:
             seen.update((d.dag_id, d) for d in dags)
-            now = self.hub.clock()
             if self.poll.state.generation != generation or total is None or (
-                    len(seen) >= total) or (last and now - last[0] < EARLY_PAINT_SECONDS):
+                    len(seen) >= total) or len(seen) < EARLY_PAINT_GROWTH * shown[0]:
                 return
-            last[:] = [now]
+            shown[0] = len(seen)
             self.publish(DagsChanged(dict(seen), {}, {}, None, dict.fromkeys(seen),
                                      partial=True))
 
@@ -185,10 +195,7 @@ class DagListFeed(Feed):
         started, dags, window, mark, began = data
         self.mark, self.full_at, self.full_next = mark, began, False
         self.hub.cache.load(dags, window.runs, window.complete, window.states)
-        # A big deployment's list takes long to read: read it again at most every three read
-        # times (the changes poll keeps the states fresh meanwhile; issue 13).
-        took = self.poll.last_duration or 0.0
-        self.poll.set_interval(max(self.interval() or 0.0, 3 * took))
+        self.full_took = self.poll.last_duration or 0.0  # (see _too_soon)
         self.hub.publish_dags()
         self.hub.dags_loaded(started)
         self.reader.loaded()

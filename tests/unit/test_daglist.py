@@ -164,7 +164,7 @@ async def test_a_refresh_reads_the_list_whole(fake):
 
 
 async def test_a_big_list_shows_its_pages_while_it_is_read(fake):
-    fake.dags += [{**fake.dags[0], "dag_id": f"gen_{i:03}"} for i in range(250)]
+    fake.dags += [{**fake.dags[0], "dag_id": f"gen_{i:03}"} for i in range(850)]  # 859
     w = Watcher(fake.connect, SETTINGS)
     events = Events()
     w.start()
@@ -178,6 +178,8 @@ async def test_a_big_list_shows_its_pages_while_it_is_read(fake):
         assert not early.latest and set(early.unknown) == set(early.dags)  # "…", not "—"
         assert len(whole.dags) == len(fake.dags) and whole.latest
         assert all(e.partial for e in seen[:-1])
+        # shown each time the pages read have doubled (each repaint costs the event loop)
+        assert [len(e.dags) for e in seen[:-1]] == [100, 200, 400, 800]
         assert hits(fake, DAGS, offset="0", limit="100") == 1  # no page read twice
     finally:
         await asyncio.wait_for(w.aclose(), DEADLINE)
@@ -204,3 +206,22 @@ def test_dag_versions_are_airflow_3s():
     assert dialect_for(Version.parse("2.11.2")).list_dag_versions(limit=1) is None
     op: Any = dialect_for(Version.parse("3.0.6")).list_dag_versions(limit=1)
     assert op.path == ("dags", "~", "dagVersions") and op.params == {"limit": 1}
+
+
+async def test_a_slow_list_is_read_whole_at_most_every_three_read_times(fake):
+    """However often the check sees it move (issue 13: a 5,000-DAG list takes 25 s to read)."""
+    w, events = await watch(fake)
+    try:
+        feed = w._feeds[DagList()]
+        assert isinstance(feed, feeds.DagListFeed)
+        feed.full_took = 3600.0  # as if the last full read had taken an hour
+        dag = next(d for d in fake.dags if not d["is_paused"])
+        dag["is_paused"] = True
+        await more_checks(fake, 3)  # it moved, three times over: still no full read
+        assert pages(fake) == 1
+        feed.full_took = 0.0
+        await until(lambda: events.last(DagsChanged).dags[dag["dag_id"]].is_paused,
+                    "the pause shown")
+        assert pages(fake) == 2
+    finally:
+        await asyncio.wait_for(w.aclose(), DEADLINE)
