@@ -9,6 +9,7 @@ bench never leaves one running."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from dataclasses import replace
@@ -73,6 +74,11 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def _dag_count(text: str) -> str | None:
+    found = re.search(r"DAGs \(([\d/]+)\)", text)
+    return found.group(1) if found else None
+
+
 class Ours:
     name = "astro-tui"
 
@@ -98,6 +104,26 @@ class Ours:
 
     def all_dags_painted(self, total: int, timeout: float = 60) -> float | None:
         return self.term.wait_for(f"DAGs ({total})", timeout)
+
+    def filter_keystrokes(self, chars: str = "123") -> list[float]:
+        """Open the DAG filter and type `chars` one at a time: ms from each keystroke to the
+        DAG count in the title changing (the list repainted), then Esc."""
+        self.term.send(b"/")
+        if self.term.wait_for("Enter keeps it", 10) is None:
+            return []
+        out: list[float] = []
+        for ch in chars:
+            before = _dag_count(self.term.screen.text())
+            t0 = time.monotonic()
+            self.term.send(ch.encode(), gap=0)
+            while time.monotonic() < t0 + 10:
+                self.term.pump(0.002)
+                if _dag_count(self.term.screen.text()) != before:
+                    out.append(round((time.monotonic() - t0) * 1000, 1))
+                    break
+        self.term.send(b"\x1b")  # Esc clears the filter
+        self.term.drain(1.0)
+        return out
 
     def open_dag(self, dag_id: str) -> bool:
         self.term.send(b"/" + dag_id.encode(), gap=0.05)
