@@ -20,6 +20,8 @@ LAST = int(os.environ.get("LOG_FOLLOW_LAST", "300"))  # the task writes no line 
 def main() -> None:
     fake = LogFake()
     fake.grow(30)
+    # a line wider than the pane, as real logs have (paths, extras): a horizontal scrollbar
+    fake.ticks[0]["event"] += " " + "-" * 200
     settings = Settings(dags_seconds=30, runs_seconds=POLL, tasks_seconds=POLL, log_seconds=POLL)
     app = AstroTuiApp(fake.connect, profile_name="fake", settings=settings,
                       now=lambda: datetime.now(timezone.utc), tz=timezone.utc)

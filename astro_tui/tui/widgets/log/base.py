@@ -208,8 +208,7 @@ class LogBase(ScrollView, can_focus=True):
             return None
         band = self.scrollable_content_region
         if app._driver is None or band.height < 3 or self._repaint_regions or \
-                self._unpainted or not self.show_vertical_scrollbar or \
-                self.show_horizontal_scrollbar:
+                self._unpainted or not self.show_vertical_scrollbar:
             return None  # (a repaint not written yet: the rows on screen are not the last)
         try:
             shown = self.screen._compositor.visible_widgets
