@@ -525,6 +525,11 @@ def run(args: argparse.Namespace) -> int:
                     failed.append(f"FAILED: {e}")
                     log(failed[-1])
                     r[key] = None
+                except (RuntimeError, subprocess.CalledProcessError) as e:  # the next phase goes on
+                    stop_tracked(exclude=_server_ids(server))
+                    failed.append(f"FAILED: phase {name}: {e}")
+                    log(failed[-1])
+                    r[key] = None
     except harness.ServerDied as e:
         died = e
     finally:
