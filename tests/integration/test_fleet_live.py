@@ -31,6 +31,7 @@ from astro_tui.tui.app import AstroTuiApp, Settings
 from astro_tui.watch.fleet import Deployment
 from bench.relay import Relay
 from tests.conftest import wait_for
+from tests.integration import ctrl_c_reaches_it
 
 pytestmark = pytest.mark.integration
 
@@ -139,7 +140,8 @@ def test_watch_failures_all_profiles_prints_each_profiles_new_failure(fleet):
     script = Path(sys.executable).with_name("astro-tui")
     proc = subprocess.Popen([str(script), "watch", "--failures", "--json", "--all-profiles",
                              "--interval", "1"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+                            preexec_fn=ctrl_c_reaches_it)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
     said: list[str] = []

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.integration import test_cli_live
+from tests.integration import ctrl_c_reaches_it, test_cli_live
 from tests.integration.test_cli_live import SCRIPT, TIMEOUT, ok
 from tests.integration.test_log_live import RUN_TIMEOUT, run_state, trigger
 
@@ -57,7 +57,8 @@ def test_watch_failures_prints_a_new_failure_and_not_the_old_ones(airflow3, tmp_
     old = trigger(airflow3, "example_fail", {})
     wait_state(airflow3, old, "failed")
     proc = subprocess.Popen([str(SCRIPT), "watch", "--failures", "--json", "--interval", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=ctrl_c_reaches_it)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
     try:
