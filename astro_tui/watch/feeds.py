@@ -53,7 +53,6 @@ MAX_RUNS_SHOWN = 500
 #: a page of runs (Airflow's default maximum_page_limit is 100)
 PAGE = 100
 
-
 #: The DAG list is read whole at least this often; in between, each poll is a cheap check
 #: (`AirflowClient.dags_mark`: three one-item requests) and a full read only when it moved.
 FULL_READ_SECONDS = 600.0
