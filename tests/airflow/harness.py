@@ -462,6 +462,8 @@ def _server_env(s: AirflowServer) -> dict[str, str]:
         # A crash (segfault) in a server process prints every thread's Python stack to its log.
         PYTHONFAULTHANDLER="1",
     )
+    if s.db == "sqlite":
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] = "local_net.SQLITE_CONNECT_ARGS"
     if s.major == 3:
         env.update(
             AIRFLOW__CORE__EXECUTOR="LocalExecutor",
@@ -538,6 +540,10 @@ def _many_dags_env(major: int, n: int) -> dict[str, str]:
 # ---------------------------------------------------------------- PostgreSQL
 
 DBS = ("sqlite", "postgres")
+#: SQLite's busy timeout in the servers' connections. Under a full test run on 2 cores a task's
+#: state write could wait past pysqlite's 5 s for the scheduler's or api-server's lock, fail with
+#: "database is locked" (HTTP 500 from the execution API) and fail the task with it.
+SQLITE_BUSY_SECONDS = 60
 PG_VERSION = "15"  # Debian bookworm's PostgreSQL (.ci/run installs the `postgresql` package)
 PG_USER = "airflow"
 PG_DB = "airflow"
@@ -674,7 +680,11 @@ def _prepare_home(s: AirflowServer, dag_files: list[Path], extra_env: dict[str, 
     if s.many_dags > 0:
         shutil.copy(MANY_DAGS_FILE, home / "dags" / MANY_DAGS_FILE.name)
     (home / "pylib" / "local_net.py").write_text(
-        "def loopback_hostname():\n    return '127.0.0.1'\n"
+        "def loopback_hostname():\n    return '127.0.0.1'\n\n\n"
+        "# SQLite's busy timeout (seconds): a writer waits this long for another's lock before\n"
+        "# failing with 'database is locked' (pysqlite's default is 5 s: too short for four\n"
+        "# processes writing on two busy cores).\n"
+        f"SQLITE_CONNECT_ARGS = {{'timeout': {SQLITE_BUSY_SECONDS}}}\n"
     )
     (home / ".secret").write_text(secrets.token_urlsafe(32))
     (home / ".extra_env.json").write_text(json.dumps(extra_env))

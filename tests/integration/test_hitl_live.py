@@ -100,8 +100,12 @@ def test_a_hitl_task_waits_is_answered_from_the_cli_and_proceeds(airflow3, monke
     assert answer["responded_by"]["name"] == airflow3.username
 
     # The task proceeds: the run ends in success and the downstream task saw the answer.
-    final = ok(run_cli("status", DAG, run_id, "--wait", "--timeout", str(int(TIMEOUT)),
-                       "--json"))
+    final = run_cli("status", DAG, run_id, "--wait", "--timeout", str(int(TIMEOUT)), "--json")
+    if final.code != 0:  # say why: each task's log (a CI run once saw `approve` fail here)
+        logs = "\n".join(f"--- {task} ---\n" + run_cli("logs", DAG, run_id, task).out[-4000:]
+                         for task in ("approve", "report"))
+        pytest.fail(f"the run did not succeed (exit {final.code}):\n{final.out}\n{final.err}"
+                    f"\n{logs}", pytrace=False)
     done = json.loads(final.out)
     assert done["state"] == "success"
     assert {t["task_id"]: t["state"] for t in done["tasks"]} == {

@@ -116,11 +116,18 @@ async def test_hung_connection_is_reported_and_recovered(proxy, profile):
         # One request on the wire per deployment (issue 13): the hung one holds it until the
         # HTTP read timeout (30 s) ends it; nothing is sent beside it meanwhile.
         await wait_for(pilot, lambda: "Timeout" in status(app), 45, "the read timeout")
+        cleared = time.monotonic()
         proxy.set(None)
-        recovery = await wait_for(pilot, lambda: "● ok" in status(app), 60, "recovery")
+        # Recovered: the server answers again ("● slow" is an answer too: a busy CI machine's
+        # api-server can take over 3 s for one, and the status says so for 30 s).
+        recovery = await wait_for(pilot, lambda: "● ok" in status(app)
+                                  or "● slow" in status(app), 60, "recovery")
         # One request on the wire per deployment (issue 13): a request sent while the proxy hung
         # still hangs until its 30 s read timeout; then the probe (every interval, 5 s timeout).
-        assert recovery <= 30 + INTERVAL + 5 + 2.5, f"recovered after {recovery:.1f} s"
+        timeline = [(round(r.at - cleared, 1), r.method, r.path, r.fault) for r in proxy.log
+                    if r.at >= cleared - 70]
+        assert recovery <= 30 + INTERVAL + 5 + 2.5, \
+            f"recovered after {recovery:.1f} s; requests (s after the fault cleared): {timeline}"
 
 
 @pytest.mark.parametrize("fault", [503, 429, "reset", "truncated", "hang"])
