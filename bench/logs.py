@@ -90,6 +90,7 @@ def child(case: str, n: int, flavor: str) -> dict:
     from astro_tui.airflow.models import TaskInstance, Version
     from astro_tui.tui.widgets.log.store import LineFormatter
     from astro_tui.tui.widgets.log.view import LogView
+    from astro_tui.watch.watcher import Watcher
 
     body = make_body(n, flavor)
     version = Version(3, 3, 2) if flavor == "v2" else Version(2, 11, 2)
@@ -107,9 +108,16 @@ def child(case: str, n: int, flavor: str) -> dict:
     ti = TaskInstance.from_json(ti_json)
     lines_for_log: list[str] = []
 
+    async def connect() -> AirflowClient:
+        return client
+
+    # The view reads its log through a Watcher (as in the app), connected to the client above;
+    # with no DAG list subscribed it polls nothing else.
+    watcher = Watcher(connect)
+
     class Bench(App):
         def compose(self):
-            yield LogView(id="view") if case == "view" else Log(id="log", max_lines=2_000_000)
+            yield LogView(watcher, id="view") if case == "view" else Log(id="log", max_lines=2_000_000)
 
     result: dict = {}
 
@@ -133,9 +141,12 @@ def child(case: str, n: int, flavor: str) -> dict:
             peak = Peak()
             app.set_interval(0.01, tick)
             if case == "view":
+                watcher.start()
+                while watcher.client is None:
+                    await asyncio.sleep(0.002)
                 view = app.query_one(LogView)
                 view.debounce = 0
-                view.show(client, ti)
+                view.show(ti)
                 while not view.store.rows:  # painted at the next refresh (≤ 1/60 s)
                     await asyncio.sleep(0.002)
                 result["first"] = time.perf_counter() - arrived[0]
@@ -161,6 +172,7 @@ def child(case: str, n: int, flavor: str) -> dict:
                           blocked=blocked[0])
             if case == "view":
                 result["rows"] = len(app.query_one(LogView).store.rows)
+                await watcher.aclose()
 
     asyncio.run(run())
     return result

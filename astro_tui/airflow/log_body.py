@@ -78,6 +78,24 @@ def _iter_entries(body: bytes, start: int, end: int) -> Iterator[Any]:
             pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
         done = pos
         last = cut >= end
+        # Most of a window in one json.loads (C): up to its last "},{" (or the whole rest in
+        # the last window). A cut inside a string or a nested value leaves the array unclosed,
+        # so a successful parse is always whole values; otherwise the scanner below does it.
+        fast_end = len(text) if last else text.rfind("},{", pos) + 1
+        if fast_end > pos:
+            try:
+                values = json.loads("[" + text[pos:fast_end] + "]")
+            except ValueError:
+                values = None
+            if values is not None:
+                yield from values
+                pos = ws(text, fast_end).end()  # type: ignore[union-attr]
+                after_value = pos >= len(text)
+                if not after_value:
+                    if text[pos] != ",":
+                        raise ValueError(f"invalid JSON in the log response near byte {start}")
+                    pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+                done = pos
         while pos < len(text):
             try:
                 value, pos = _SCAN(text, pos)

@@ -154,6 +154,7 @@ _LINE_RE = re.compile(
 )
 _TS_ONLY_RE = re.compile(r"^\[(?P<ts>\d{4}-\d\d-\d\d[T ][^\]]{5,35})\]\s?(?P<msg>.*)$")
 _LEVEL_NAMES = {"warn": "warning", "fatal": "critical", "exception": "error"}
+LEVEL_ALIASES = _LEVEL_NAMES  # a level as sent (lower case) -> its usual name
 
 
 def _group(text: str) -> tuple[str | None, str]:
@@ -230,6 +231,9 @@ _KNOWN_KEYS = frozenset({"event", "timestamp", "level", "logger", "error_detail"
 # TI context keys added by newer releases on every entry: noise on each line, so not extras.
 _HIDDEN_KEYS = frozenset({"ti_id", "dag_id", "task_id", "run_id", "try_number", "map_index", "chan"})
 _SKIP_KEYS = _KNOWN_KEYS | _HIDDEN_KEYS
+#: The keys of a plain entry: one line, no traceback, no sources, no extras. A formatter may
+#: turn such an entry into its display line directly (LineFormatter), without a LogLine.
+PLAIN_ENTRY_KEYS = _SKIP_KEYS - {"error_detail", "sources"}
 _MAX_DEPTH = 8  # nested exception groups rendered at most this deep (hostile input)
 _CAUSE = "The above exception was the direct cause of the following exception:"
 _CONTEXT = "During handling of the above exception, another exception occurred:"

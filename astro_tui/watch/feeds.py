@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from astro_tui.airflow.client import AirflowClient
+from astro_tui.airflow.errors import NotFound
 from astro_tui.airflow.logs import LogFollower
 from astro_tui.airflow.models import Dag, DagRun, DagsMark, LogLine, TaskInstance
 from astro_tui.present.states import ACTIVE_RUN_STATES
@@ -151,7 +152,14 @@ class DagListFeed(Feed):
             if (mark == self.mark and len(moved) <= MOVED_MAX) or self._too_soon():
                 names = sorted(moved)[:MOVED_MAX]
                 moved.difference_update(names)
-                return _Quick([await client.get_dag(name) for name in names])
+                dags = []
+                for name in names:
+                    try:
+                        dags.append(await client.get_dag(name))
+                    except NotFound:  # deleted (and another added: the count did not move)
+                        if not self._too_soon():
+                            return await self._full(client)
+                return _Quick(dags)
         return await self._full(client)
 
     async def _full(self, client: AirflowClient) -> tuple[datetime, list[Dag], Window, DagsMark,
@@ -343,9 +351,10 @@ class LogFeed(Feed):
     kind = "log"
     topic: LogOf
 
-    def __init__(self, hub: Hub, topic: LogOf, sink: LogSink) -> None:
+    def __init__(self, hub: Hub, topic: LogOf, sink: LogSink, raw: bool = False) -> None:
         super().__init__(hub, topic)
         self.sink = sink
+        self.raw = raw  # the sink takes Airflow 3's entries as decoded (LogFollower.raw_entries)
         self.follower: LogFollower | None = None
 
     def interval(self) -> float | None:
@@ -355,7 +364,8 @@ class LogFeed(Feed):
         topic = self.topic
         self.follower = LogFollower(client, topic.dag_id, topic.run_id, topic.task_id,
                                     topic.try_number, topic.map_index,
-                                    interval=self.hub.settings.log_seconds)
+                                    interval=self.hub.settings.log_seconds,
+                                    raw_entries=self.raw)
         return partial(self._fetch, self.follower)
 
     async def _fetch(self, follower: LogFollower) -> Any:

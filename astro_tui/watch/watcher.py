@@ -222,9 +222,10 @@ class Watcher:
         return ImportErrorsFeed(self, topic)
 
     def follow_log(self, topic: LogOf, callback: Callback, sink: LogSink, *,
-                   delay: float = 0.0) -> LogSubscription:
-        """Follow one try's log: `LogRead` events carry what `sink` made of the new lines."""
-        feed = LogFeed(self, topic, sink)
+                   delay: float = 0.0, raw: bool = False) -> LogSubscription:
+        """Follow one try's log: `LogRead` events carry what `sink` made of the new lines
+        (LogLines; with `raw`, Airflow 3's entries as decoded, which LineFormatter takes)."""
+        feed = LogFeed(self, topic, sink, raw)
         self._logs.append(feed)
         sub = LogSubscription(feed, callback, self._unsubscribe)
         feed.subs.append(sub)

@@ -295,13 +295,18 @@ def _token(pos: int, end: bool) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=") + ".sig"
 
 
-@pytest.mark.parametrize("window", [1, 2, 3, 5, 16, 1000])
-@pytest.mark.parametrize("indent", [None, 3])
+@pytest.mark.parametrize("window", [1, 2, 3, 5, 16, 100, 1000, 1 << 22])
+@pytest.mark.parametrize("indent", [None, 3, "compact"])
 def test_v2_body_is_decoded_a_window_at_a_time(window, indent, monkeypatch):
+    """"compact": as Airflow sends it ("},{" between entries, which the decoder parses a window
+    at a time in one go), with "},{" also inside strings and nested values, where it must not."""
     monkeypatch.setattr(log_body, "_WINDOW", window)
-    entries = ENTRIES * 3 + [{"event": "é" * 40 + "🚀" * 7, "k": "x" * 60}, "日本語 ,]}"]
-    raw = json.dumps({"content": entries, "continuation_token": None}, indent=indent,
-                     ensure_ascii=False).encode()
+    entries = ENTRIES * 3 + [{"event": "é" * 40 + "🚀" * 7, "k": "x" * 60}, "日本語 ,]}",
+                             {"event": 'a "},{" b', "nested": [{"a": 1}, {"b": [{}, {}]}]},
+                             "},{", {"event": "last"}]
+    shape = {"separators": (",", ":")} if indent == "compact" else {"indent": indent}
+    raw = json.dumps({"content": entries, "continuation_token": None}, ensure_ascii=False,
+                     **shape).encode()
     assert list(logs.parse_log_body(raw).entries or []) == entries
     raw = json.dumps({"content": entries, "continuation_token": "t"}).encode()  # \u escapes
     assert list(logs.parse_log_body([raw]).entries or []) == entries

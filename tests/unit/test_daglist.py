@@ -20,7 +20,7 @@ import pytest
 import astro_tui.watch.feeds as feeds
 from astro_tui.airflow.dialect import dialect_for
 from astro_tui.airflow.models import Dag, DagsMark, Version
-from astro_tui.watch.events import DagList, DagsChanged
+from astro_tui.watch.events import DagList, DagsChanged, PollFailed
 from astro_tui.watch.watcher import Watcher
 from tests.conftest import until
 from tests.ui.fake import FakeDeployment
@@ -125,6 +125,24 @@ async def test_a_dag_with_a_new_run_is_read_again_alone(fake):
         await more_checks(fake, 2)
         assert hits(fake, f"{DAGS}/example_cron") == 1  # once
         assert pages(fake) == 1
+    finally:
+        await asyncio.wait_for(w.aclose(), DEADLINE)
+
+
+async def test_a_dag_deleted_before_its_own_read_brings_a_full_read(fake):
+    """It had a new run, then it was deleted and another DAG added (the counts did not move):
+    its one-by-one read finds it gone, and the list is read whole instead, with no failure."""
+    w, events = await watch(fake)
+    try:
+        await more_checks(fake, 1)
+        gone = next(d for d in fake.dags if d["dag_id"] == "example_cron")
+        fake.add_run("example_cron", "scheduled__2026-11-25T00:00:00+00:00", "running",
+                     "2026-11-25T10:09:00+00:00")
+        fake.dags[fake.dags.index(gone)] = {**gone, "dag_id": "brand_new"}
+        await until(lambda: "brand_new" in events.last(DagsChanged).dags, "the new DAG shown")
+        assert "example_cron" not in events.last(DagsChanged).dags
+        assert hits(fake, f"{DAGS}/example_cron") == 1 and pages(fake) == 2
+        assert not events.of(PollFailed)
     finally:
         await asyncio.wait_for(w.aclose(), DEADLINE)
 

@@ -206,3 +206,50 @@ def test_chunked_hands_over_full_batches_as_they_are_done():
     assert sum(b.entries for b in emitted) + last.entries == 25
     empty = LineFormatter(UTC).chunked(iter([]), emitted.append, 10)
     assert empty.entries == 0 and len(emitted) == 2
+
+
+# Entries as Airflow 3 sends them (example_biglog, example_hostile) and odd ones: the plain ones
+# take LineFormatter's direct path, the others its LogLine path.
+RAW_ENTRIES = [
+    {"event": "::group::Log message source details"}, {"event": "/logs/attempt=1.log"},
+    {"event": "::endgroup::"},
+    {"timestamp": TS, "event": "printed", "level": "info", "logger": "task.stdout"},
+    {"timestamp": "2026-11-25T10:06:56Z", "event": "no fraction", "level": "INFO",
+     "logger": "airflow.task", "ti_id": "0193", "dag_id": "d", "chan": "stdout"},
+    {"timestamp": "2026-11-25T10:06:56.5+02:00", "event": "offset", "level": "warn",
+     "logger": "unusual_prefix_0123abcd_example_fail"},
+    {"timestamp": "2026-11-25T10:06:56.123456789Z", "event": "nanoseconds", "level": "fatal"},
+    {"timestamp": "2026-11-25T10:06:56.Z", "event": "a dot alone", "level": "debug"},
+    {"timestamp": "2026-11-25", "event": "a date", "level": "exception", "logger": ""},
+    {"timestamp": "yesterday", "event": "not a time", "level": "", "logger": None},
+    {"timestamp": None, "event": "[bold red]markup[/] \x1b[31mred\x1b[0m \x1b]0;title\x07",
+     "level": "error", "logger": "task"},
+    {"timestamp": TS, "event": "\u202eevil bidi\u202c \x07bell", "level": "odd-level"},
+    {"timestamp": TS, "event": "x" * 25_000, "level": "info"},
+    {"timestamp": TS, "event": "two\nlines", "level": "info", "logger": "task"},
+    {"timestamp": TS, "event": "with extras", "level": "info", "user_key": "[b]v[/b]"},
+    {"timestamp": 1700000000, "event": "a number as the time", "level": "info"},
+    {"timestamp": TS, "event": 42, "level": ["info"], "logger": {"a": 1}},
+    {"timestamp": TS, "event": "error", "level": "error", "error_detail": [
+        {"exc_type": "ValueError", "exc_value": "bad", "frames": []}]},
+    {"timestamp": TS, "event": "sources", "sources": ["/a.log"]},
+    "a plain string entry", None, 7,
+    {"timestamp": TS, "event": "after the others", "level": "critical", "logger": "task"},
+]
+
+
+@pytest.mark.parametrize("tz", [UTC, timezone(timedelta(hours=-7))], ids=["utc", "utc-7"])
+def test_entries_as_decoded_format_as_their_loglines_do(tz):
+    """The LogView hands Airflow 3's entries to the formatter as decoded (no LogLine per line
+    for the plain ones): every display line, level, colour and group comes out the same."""
+    fast, slow = LineFormatter(tz)(RAW_ENTRIES * 2), LineFormatter(tz)(entries_to_lines(RAW_ENTRIES * 2))
+    assert fast.texts == slow.texts
+    assert (fast.meta, list(fast.widths), fast.groups, fast.entries) == \
+        (slow.meta, list(slow.widths), slow.groups, slow.entries)
+    assert {i: [(s.start, s.end, str(s.style)) for s in v] for i, v in fast.spans.items()} == \
+        {i: [(s.start, s.end, str(s.style)) for s in v] for i, v in slow.spans.items()}
+    assert fast.spans  # the SGR colours of the hostile line were kept (as spans)
+    # the cases: plain lines took the direct path, the others were made as LogLines
+    formatter = LineFormatter(tz)
+    plain = [e for e in RAW_ENTRIES if isinstance(e, dict) and formatter._plain(e) is not None]
+    assert len(plain) == 12 and {"printed", "nanoseconds", "not a time"} <= {e["event"] for e in plain}

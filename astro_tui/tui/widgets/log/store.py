@@ -23,7 +23,8 @@ from itertools import islice
 from rich.cells import cell_len
 from rich.text import Span
 
-from astro_tui.airflow.models import LogLine
+from astro_tui.airflow.log_parse import LEVEL_ALIASES, PLAIN_ENTRY_KEYS, entry_to_line
+from astro_tui.airflow.models import LogLine, parse_datetime
 from astro_tui.present.logs import QUIET_LOGGERS, short_logger
 from astro_tui.text import ansi_text, clean
 
@@ -35,6 +36,10 @@ HEADER = 16  # the title line of a ::group::
 NOTE = 32  # a line of ours ("— end of log —"), shown whatever the level filter
 MAX_LINE = 20_000  # longer lines are cut (one 1 MB line would make every repaint slow)
 INF = 1 << 62
+
+# A timestamp's fraction of a second (after "YYYY-MM-DDTHH:MM:SS"): "HH:MM:SS" does not depend
+# on it, so plain entries look the time up without it.
+_FRACTION = re.compile(r"\.[0-9]{1,9}")
 
 # Keys the Airflow UI does not show either (source location, channel).
 _QUIET_EXTRAS = frozenset({"filename", "lineno", "loc", "chan"})
@@ -79,6 +84,10 @@ class LineFormatter:
         self.tz = tz
         self.level = 0
         self._times: dict[int, str] = {}
+        # plain entries (_plain): a timestamp without its fraction -> "HH:MM:SS" ("" if none);
+        # (level, logger) as sent -> (the prefix after the time, the level's flag)
+        self._stamps: dict[str, str] = {}
+        self._tails: dict[tuple[str | None, str | None], tuple[str, int]] = {}
 
     def _time(self, ts) -> str:
         key = int(ts.timestamp())
@@ -102,8 +111,22 @@ class LineFormatter:
             meta.append(flags)
             widths.append(_width(text))
 
+        plain = self._plain
         for line in lines:
             entries += 1
+            if line.__class__ is not LogLine:  # an Airflow 3 entry as decoded (raw_entries)
+                if line.__class__ is dict:
+                    made = plain(line)
+                    if made is not None:
+                        text, level, colours = made
+                        if colours:
+                            spans[len(texts)] = colours
+                        texts.append(text)
+                        meta.append(level)
+                        widths.append(_width(text))
+                        self.level = level
+                        continue
+                line = entry_to_line(line)
             level = LEVELS.get(line.level, 0) if line.level else 0
             if line.group == "end":
                 batch.groups.append((len(texts), False))
@@ -147,6 +170,57 @@ class LineFormatter:
             if batch.entries < size:
                 return batch
             emit(batch)
+
+    def _plain(self, entry: dict) -> tuple[str, int, list[Span] | None] | None:
+        """A plain entry's display line, level flag and colours, made as `entry_to_line` and
+        the general case of `__call__` would make them (the same text), but without a LogLine or
+        a datetime per line: a 200k-line log formats in about half the time. None: not plain."""
+        if not entry.keys() <= PLAIN_ENTRY_KEYS:
+            return None
+        event = entry.get("event")
+        if event.__class__ is not str or "\n" in event or event.startswith("::"):
+            return None
+        level, logger = entry.get("level"), entry.get("logger")
+        if (level is not None and level.__class__ is not str) or \
+                (logger is not None and logger.__class__ is not str):
+            return None
+        tail = self._tails.get((level, logger))
+        if tail is None:
+            tail = self._tails[(level, logger)] = self._tail(level, logger)
+        after, flag = tail
+        stamp = entry.get("timestamp")
+        if stamp is None:
+            time = ""
+        elif stamp.__class__ is str:
+            match = _FRACTION.match(stamp, 19)
+            key = stamp[:19] + stamp[match.end():] if match else stamp
+            cached = self._stamps.get(key)
+            if cached is None:
+                if len(self._stamps) > 50_000:
+                    self._stamps.clear()
+                ts = parse_datetime(stamp)
+                cached = self._stamps[key] = "" if ts is None else self._time(ts)
+            time = cached
+        else:
+            return None
+        prefix = (time + " " + after + " " if after else time + " ") if time else \
+            (after + " " if after else "")
+        text, colours = _safe(event)
+        if colours and prefix:
+            colours = [Span(s.start + len(prefix), s.end + len(prefix), s.style)
+                       for s in colours]
+        return prefix + text, flag, colours
+
+    @staticmethod
+    def _tail(level: str | None, logger: str | None) -> tuple[str, int]:
+        """The prefix's level and logger part (as _prefix makes it) and the level's flag."""
+        name = LEVEL_ALIASES.get(level.lower(), level.lower()) if level is not None else None
+        parts = []
+        if name:
+            parts.append(f"{name.upper():<5}")
+        if logger and logger not in QUIET_LOGGERS:
+            parts.append(clean(short_logger(logger), 60, newline=" ") + ":")
+        return " ".join(parts), LEVELS.get(name, 0) if name else 0
 
     def _prefix(self, line: LogLine) -> str:
         parts = []

@@ -106,7 +106,7 @@ class LogView(LogKeys):
         formatter = self.formatter
         self.sub = self.watcher.follow_log(
             topic, poster(self), lambda lines, emit: formatter.chunked(lines, emit),
-            delay=self.debounce)
+            delay=self.debounce, raw=True)
         self.set_visible(self.visible)
         self.waiting = True
         self._retitle()
