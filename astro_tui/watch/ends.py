@@ -16,6 +16,10 @@ from astro_tui.airflow.models import DagRun
 from astro_tui.present.states import ACTIVE_RUN_STATES
 
 _UNSEEN = "\0unseen"
+#: Runs remembered at most: an all-day monitor of a busy deployment sees tens of thousands. Over
+#: it, the runs that ended longest ago are forgotten (down to three quarters), and a run first
+#: seen over that ended no later than them is not new either.
+MAX_KNOWN = 20_000
 
 
 def is_over(run: DagRun) -> bool:
@@ -26,6 +30,8 @@ class Ends:
     def __init__(self) -> None:
         self.since: datetime | None = None  # None: not watching yet
         self._state: dict[tuple[str, str], str | None] = {}
+        self._ended: dict[tuple[str, str], datetime] = {}  # of the runs last seen over
+        self.floor: datetime | None = None  # the latest end among the runs forgotten
 
     def begin(self, since: datetime, known: Iterable[DagRun]) -> None:
         """Watching begins at `since` (the server's time, roughly); `known` runs are seen."""
@@ -43,13 +49,29 @@ class Ends:
             key = (run.dag_id, run.run_id)
             before = self._state.get(key, _UNSEEN)
             self._state[key] = run.state
-            if before == run.state or not is_over(run):
+            over = is_over(run)
+            if over and run.end_date is not None:
+                self._ended[key] = run.end_date
+            else:
+                self._ended.pop(key, None)
+            if before == run.state or not over:
                 continue
             if before == _UNSEEN:
                 end = run.end_date
-                if end is None or end < self.since:
+                if end is None or end < self.since or (self.floor is not None
+                                                       and end <= self.floor):
                     continue
                 ended.append((run, None))
             elif before is None or before in ACTIVE_RUN_STATES:
                 ended.append((run, before))
+        if len(self._state) > MAX_KNOWN:
+            self._forget()
         return ended
+
+    def _forget(self) -> None:
+        """Forget the runs that ended longest ago, down to three quarters of MAX_KNOWN."""
+        excess = len(self._state) - MAX_KNOWN * 3 // 4
+        oldest = sorted(self._ended.items(), key=lambda item: item[1])[:max(0, excess)]
+        for key, end in oldest:
+            del self._state[key], self._ended[key]
+            self.floor = end if self.floor is None else max(self.floor, end)

@@ -15,6 +15,7 @@ from astro_tui.airflow.models import DagRun
 from astro_tui.notify import Alert, Limiter, run_alert
 from astro_tui.watch import alerts as alerts_module
 from astro_tui.watch.alerts import Alerts, Watch
+from astro_tui.watch import ends as ends_module
 from astro_tui.watch.ends import Ends
 from astro_tui.watch.events import RunEnded
 from tests.conftest import until
@@ -51,6 +52,29 @@ def test_only_runs_that_end_after_watching_began_end():
     # cleared and run again: it ends again
     assert ends.feed([run("b", "r1", "queued")]) == []
     assert [r.state for r, _ in ends.feed([run("b", "r1", "failed")])] == ["failed"]
+
+
+def test_an_all_day_monitor_forgets_the_runs_that_ended_longest_ago(monkeypatch):
+    """Ends remembers every run it saw: over MAX_KNOWN it forgets those that ended first, and
+    they do not end again when seen again; the runs still going are kept."""
+    monkeypatch.setattr(ends_module, "MAX_KNOWN", 8)
+    ends = Ends()
+    ends.begin(T0, [run("a", "going", "running")])
+    done = [run("a", f"r{i}", "success", f"2026-12-01T12:{i:02d}:00Z") for i in range(10)]
+    assert len(ends.feed(done)) == 10  # (each ended after watching began)
+    assert len(ends._state) <= 8 and ("a", "going") in ends._state
+    assert ("a", "r0") not in ends._state and ("a", "r9") in ends._state
+    # a forgotten run seen again, still over: it did not end again
+    assert ends.feed([run("a", "r0", "success", "2026-12-01T12:00:00Z")]) == []
+    assert ends.feed(done) == []
+    # a forgotten run cleared and run again ends again; the one going ends once
+    assert ends.feed([run("a", "r1", "queued")]) == []
+    again = ends.feed([run("a", "r1", "failed", "2026-12-01T13:00:00Z"),
+                       run("a", "going", "failed", "2026-12-01T13:00:00Z")])
+    assert [(r.run_id, before) for r, before in again] == [("r1", "queued"), ("going", "running")]
+    # a new run that ended after the forgotten ones is new
+    late = ends.feed([run("b", "new", "failed", "2026-12-01T12:30:00Z")])
+    assert [r.run_id for r, _ in late] == ["new"]
 
 
 def test_watch_round_trips_and_junk_is_refused():
