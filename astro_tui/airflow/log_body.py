@@ -89,12 +89,7 @@ def _iter_entries(body: bytes, start: int, end: int) -> Iterator[Any]:
                 values = None
             if values is not None:
                 yield from values
-                pos = ws(text, fast_end).end()  # type: ignore[union-attr]
-                after_value = pos >= len(text)
-                if not after_value:
-                    if text[pos] != ",":
-                        raise ValueError(f"invalid JSON in the log response near byte {start}")
-                    pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+                pos, after_value = _past_comma(text, fast_end, start)
                 done = pos
         while pos < len(text):
             try:
@@ -107,12 +102,7 @@ def _iter_entries(body: bytes, start: int, end: int) -> Iterator[Any]:
             if pos >= len(text) and not last:
                 break  # maybe cut just after it: read it again with what follows
             yield value
-            pos = ws(text, pos).end()  # type: ignore[union-attr]
-            after_value = pos >= len(text)
-            if not after_value:
-                if text[pos] != ",":
-                    raise ValueError(f"invalid JSON in the log response near byte {start}")
-                pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+            pos, after_value = _past_comma(text, pos, start)
             done = pos
         if last and done >= len(text):
             return
@@ -123,3 +113,14 @@ def _iter_entries(body: bytes, start: int, end: int) -> Iterator[Any]:
         else:
             after_value = after_value and done == len(text)
         start += consumed
+
+
+def _past_comma(text: str, pos: int, start: int) -> tuple[int, bool]:
+    """After a value at `pos`: where the next one starts (past blanks, a comma, blanks), and
+    whether the text ended first. `start`: the text's offset in the body (for the error)."""
+    pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+    if pos >= len(text):
+        return pos, True
+    if text[pos] != ",":
+        raise ValueError(f"invalid JSON in the log response near byte {start}")
+    return _WS.match(text, pos + 1).end(), False  # type: ignore[union-attr]
