@@ -12,7 +12,8 @@ then measures astro-tui, a raw-API baseline and flowrs (the peer, if it installs
   P4 bytes per minute written to the terminal while nothing changes
   P5 opening a 200k- and a 1M-line log (bench/logs.py): time and RSS, vs Textual's Log widget
   P6 follow latency: a log line written by the task -> on screen; bytes per log poll
-  P7 soak RSS (bench/soak.py's last result, bench/results/soak.json; 1 h, poll 0.2 s)
+  P7 soak RSS (bench/soak.py: 1 h, poll 0.2 s; run in this run with --soak 60, otherwise its last
+     result, bench/results/soak.json)
 
 Equal freshness: both clients poll at the same interval (--poll, default 2 s = flowrs's default;
 astro-tui's profile `poll_seconds` = 2). Prints a table and writes it as JSON (--out).
@@ -311,12 +312,27 @@ def p5() -> dict:
     return res
 
 
-def p7() -> dict | None:
+def p7(server=None, work: Path | None = None, minutes: float = 0.0) -> dict | None:
+    """The soak: with `minutes`, bench/soak.py runs now against this run's server (its result
+    also goes to bench/results/soak.json); otherwise its last result is reported."""
     f = ROOT / "bench" / "results" / "soak.json"
+    if minutes and server is not None and work is not None:
+        state = work / "server.json"
+        state.write_text(server.to_json())
+        log(f"P7 soak: {minutes:g} min against the run's server …")
+        subprocess.run([sys.executable, str(ROOT / "bench" / "soak.py"), str(state),
+                        "--minutes", str(minutes), "--out", str(f)], check=True,
+                       stdout=subprocess.DEVNULL)
     if not f.exists():
         return None
     d = json.loads(f.read_text())
-    return {k: v for k, v in d.items() if k != "samples"}
+    out = {k: v for k, v in d.items() if k != "samples"}
+    out["live"] = bool(minutes)  # run in this bench run (False: an earlier result)
+    # the drift after a longer warm-up too: the first minutes fill caches and the runs pane
+    late = [x for x in d.get("samples", []) if x["t"] >= 600]
+    if late:
+        out["rss_10min_mb"] = late[0]["rss_mb"]
+    return out
 
 
 # -- table ---------------------------------------------------------------------------------------
@@ -392,9 +408,15 @@ def rows(r: dict) -> list[list[str]]:
     row("P6 bytes per log poll", None, g("ours", "log", "bytes_per_log_poll"),
         g("flowrs", "log", "bytes_per_log_poll"))
     s = r.get("p7")
-    out.append(["P7 soak RSS start → end (peak), MB",
-                "—", f"{s['rss_start_mb']} → {s['rss_end_mb']} ({s['rss_peak_mb']})" if s else "not run",
-                "—", "n/a", "—"])
+    if s:
+        shown = f"{s['rss_start_mb']} → {s['rss_end_mb']} ({s['rss_peak_mb']}), " \
+                f"{100 * (s['rss_end_mb'] / s['rss_start_mb'] - 1):+.0f} %"
+        if s.get("rss_10min_mb"):
+            shown += f"; from 10 min: {100 * (s['rss_end_mb'] / s['rss_10min_mb'] - 1):+.0f} %"
+        if not s.get("live"):
+            shown += " (an earlier run's)"
+    out.append(["P7 soak RSS after 1 min → end (peak), MB; drift", "—",
+                shown if s else "not run", "—", "n/a", "—"])
     return out
 
 
@@ -433,7 +455,7 @@ def phase_limits(args, tools: list[str]) -> dict[str, float]:
     # The windows: idle per app (90 s paint + warmup + window), the run starting (120 s), then
     # per app 60 + 20 + 20 + 30 s of waits and two (warmup + window).
     w = n * (100 + args.warmup + args.window) + 180 + n * (140 + 2 * (args.warmup + args.window))
-    return {"P1": p1_, "P2-P4,P6": w + 120, "P5": 1200, "P7": 30}
+    return {"P1": p1_, "P2-P4,P6": w + 120, "P5": 1200, "P7": 60 * args.soak + 300}
 
 
 def main() -> int:
@@ -460,6 +482,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--reps", type=int, default=3, help="P1 repetitions (median)")
     ap.add_argument("--no-flowrs", action="store_true")
     ap.add_argument("--skip-p5", action="store_true")
+    ap.add_argument("--soak", type=float, default=0.0, metavar="MIN",
+                    help="P7: run the soak (bench/soak.py) for MIN minutes in this run "
+                         "(default: report its last result)")
     ap.add_argument("--only", choices=("P1",), help="run only this phase (P1: for quick checks)")
     ap.add_argument("--phase-limit", type=float, metavar="S",
                     help="time limit of every phase (s); default: from the phase's own waits")
@@ -511,7 +536,7 @@ def run(args: argparse.Namespace) -> int:
             ("P2-P4,P6", "windows", lambda: windows(server, total, work, tools, args.poll,
                                                     args.window, args.warmup)),
             ("P5", "p5", lambda: None if args.skip_p5 else p5()),
-            ("P7", "p7", p7),
+            ("P7", "p7", lambda: p7(server, work, args.soak)),
         ]
         if args.only:
             phases = [p for p in phases if p[0] == args.only]
