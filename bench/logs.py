@@ -165,8 +165,12 @@ def child(case: str, n: int, flavor: str) -> dict:
                 del lines
                 app.query_one(Log).write_lines(texts)
                 del texts
-            await pilot.pause()
-            await pilot.pause()  # the first screen is painted
+            # the screen painted after the whole log is in (not pilot.pause(): it waits for the
+            # process to be idle, up to 1 s each, and the RSS sampler and the ticker keep it busy)
+            painted = asyncio.get_running_loop().create_future()
+            app.call_after_refresh(lambda: painted.done() or painted.set_result(None))
+            app.screen.refresh()
+            await painted
             opened = time.perf_counter() - arrived[0]
             result.update(open=opened, peak=peak.stop() - before, after=rss_mb() - before,
                           blocked=blocked[0])
