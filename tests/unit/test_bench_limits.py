@@ -10,7 +10,7 @@ bench = pytest.importorskip("bench.__main__")
 
 
 def _args(**kw) -> argparse.Namespace:
-    base = dict(phase_limit=None, reps=3, warmup=10.0, window=60.0)
+    base = dict(phase_limit=None, reps=3, warmup=10.0, window=60.0, soak=0.0)
     return argparse.Namespace(**{**base, **kw})
 
 
@@ -21,6 +21,8 @@ def test_every_phase_has_a_finite_limit_that_grows_with_the_work():
     assert all(0 < v < 4 * 3600 for v in small.values())
     assert big["P1"] > small["P1"] and big["P2-P4,P6"] > small["P2-P4,P6"]
     assert set(bench.phase_limits(_args(phase_limit=5.0), ["ours"]).values()) == {5.0}
+    # the soak run in the bench (--soak MIN): its phase may take those minutes, and more
+    assert bench.phase_limits(_args(soak=60.0), ["ours"])["P7"] > 3600 > small["P7"]
 
 
 def test_the_table_prints_when_phases_failed():
