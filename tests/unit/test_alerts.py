@@ -13,9 +13,8 @@ import pytest
 
 from astro_tui.airflow.models import DagRun
 from astro_tui.notify import Alert, Limiter, run_alert
-from astro_tui.watch import alerts as alerts_module
+from astro_tui.watch import alerts as alerts_module, ends as ends_module
 from astro_tui.watch.alerts import Alerts, Watch
-from astro_tui.watch import ends as ends_module
 from astro_tui.watch.ends import Ends
 from astro_tui.watch.events import RunEnded
 from tests.conftest import until
