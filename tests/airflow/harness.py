@@ -33,6 +33,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -544,6 +545,20 @@ DBS = ("sqlite", "postgres")
 #: state write could wait past pysqlite's 5 s for the scheduler's or api-server's lock, fail with
 #: "database is locked" (HTTP 500 from the execution API) and fail the task with it.
 SQLITE_BUSY_SECONDS = 60
+
+
+def _use_wal(db_file: Path) -> None:
+    """Put the SQLite file in write-ahead-log mode (persistent in the file). In SQLite's default
+    rollback mode a writer waits for every open read to end, and the api-server, scheduler,
+    dag-processor and task processes read all the time (in CI a trigger, POST dagRuns, once got no
+    answer in 30 s, most likely waiting so). With WAL, readers never block the writer, nor it
+    them; only writers wait for each other."""
+    with contextlib.closing(sqlite3.connect(db_file, timeout=SQLITE_BUSY_SECONDS)) as conn:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if mode != "wal":
+        raise HarnessError(f"{db_file}: SQLite refused WAL mode (journal_mode is {mode!r})")
+
+
 PG_VERSION = "15"  # Debian bookworm's PostgreSQL (.ci/run installs the `postgresql` package)
 PG_USER = "airflow"
 PG_DB = "airflow"
@@ -808,6 +823,8 @@ def start(
         if db == "postgres":
             _start_postgres(s)
         _run(s, ["db", "migrate"], "db-migrate")
+        if db == "sqlite":
+            _use_wal(Path(home) / "airflow.db")
         if major == 3:
             _spawn(s, ["api-server"], "api-server")
             _spawn(s, ["scheduler", "--skip-serve-logs"], "scheduler")  # pitfall 4
