@@ -82,6 +82,7 @@ class Poll:
         self._failures = 0
         self._last_ok: float | None = None
         self._last_error: BaseException | None = None
+        self._failed_sent: float | None = None  # clock time the last failed request was sent
         self._last_duration: float | None = None
         self._paused = False
         self._fetch: Fetch | None = None
@@ -122,6 +123,16 @@ class Poll:
     @property
     def last_error(self) -> BaseException | None:
         return self._last_error
+
+    @property
+    def last_ok(self) -> float | None:
+        """Clock time of the last good answer for the current target (None: none yet)."""
+        return self._last_ok
+
+    @property
+    def failed_sent(self) -> float | None:
+        """Clock time the last failed request was sent (None: none failed yet)."""
+        return self._failed_sent
 
     @property
     def last_duration(self) -> float | None:
@@ -291,6 +302,7 @@ class Poll:
             if generation == self._generation:
                 self._failures += 1
                 self._last_error = error
+                self._failed_sent = started
                 self._deliver(None, error)
         else:
             if generation == self._generation:

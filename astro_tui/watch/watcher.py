@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from astro_tui.airflow.client import AirflowClient
+from astro_tui.airflow.errors import Timeout, TlsError, Unreachable
 from astro_tui.airflow.logs import LogFollower
 from astro_tui.airflow.models import Dag, DagRun, LogLine, TaskInstance
 from astro_tui.watch.cache import Cache
@@ -162,14 +163,27 @@ class Watcher:
         if kind is not None and kind != "dags":
             first += [f.poll for f in self._all_feeds() if f.kind == kind and not f.poll.paused]
         first.append(self._conn.probe)
-        failing = next((p for p in first if p.failures), None)
+        failing = [p for p in first if p.failures]
+        # A request that failed on the way (a timeout, a dropped connection) while the server
+        # answered other requests does not make the deployment "down": it is up, if slow (the
+        # pane's own age says how stale its data is). Down is a failure with no answer since.
+        down = next((p for p in failing if not self._answered_since(p)), None)
         # A request waits for the server, not a poll for its turn (serial polls are not slow);
         # "slow" is about recent answers (a one-off read's old duration must not linger).
         client = self._conn.client
         slow = client is not None and client.slow_recently()
+        slow = slow or any(isinstance(p.last_error, Timeout) for p in failing)
         return WatchStatus(client is not None, str(client.version) if client else None,
-                           failing.last_error if failing else None, self._conn.request_age(),
-                           slow)
+                           down.last_error if down else None, self._conn.request_age(), slow)
+
+    def _answered_since(self, poll: Poll) -> bool:
+        """Whether `poll`'s last request failed on the way (not an HTTP error: the server sent
+        that) and another poll has had a good answer since that request was sent."""
+        error, sent = poll.last_error, poll.failed_sent
+        if not isinstance(error, (Timeout, Unreachable)) or isinstance(error, TlsError) \
+                or sent is None:
+            return False
+        return any(p.last_ok is not None and p.last_ok > sent for p in self._polls())
 
     def age(self, kind: str) -> tuple[float | None, float | None, bool]:
         """(seconds since the last good answer, interval, failing) of a kind's poll."""

@@ -465,6 +465,66 @@ class HeldFake(FakeDeployment):
         return httpx.MockTransport(self._async_handler)
 
 
+class TimeoutFake(FakeDeployment):
+    """The fake, where a read of `timing_out` times out after the server has answered two other
+    requests (it hangs while the server works on others, as a read stuck behind a lock does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timing_out: str | None = None
+        self.answered = 0
+        self._answer = asyncio.Condition()
+
+    async def _async_handler(self, request: httpx.Request) -> httpx.Response:
+        if self.timing_out is not None and request.url.path == self.timing_out:
+            self.requests.append(request)
+            async with self._answer:
+                at = self.answered
+                await self._answer.wait_for(lambda: self.answered >= at + 2)
+            raise httpx.ReadTimeout("timed out", request=request)
+        response = self.handler(request)
+        async with self._answer:
+            self.answered += 1
+            self._answer.notify_all()
+        return response
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self._async_handler)
+
+
+async def test_a_timeout_is_slow_not_down_while_the_server_answers_other_requests():
+    """A poll's request timed out while the server answered other requests (a second request
+    slot here): the deployment is up, if slow, not "down" (CI showed "down: Timeout" for 14 s
+    after an outage while the server answered). The pane's own age still says its poll fails.
+    With nothing answering after a failure it is down."""
+    fake = TimeoutFake()
+    watcher = Watcher(fake.connect, replace(SETTINGS, max_in_flight=2))
+    watcher.start()
+    try:
+        await dag_list(watcher)
+        fake.timing_out = runs_path("example_fail")
+        runs = Events()
+        watcher.subscribe(RunsOf("example_fail"), runs)
+        # the status at the moment the runs poll has failed (before any retry of it)
+        status = await until(
+            lambda: watcher.state("runs").failures and (watcher.status("runs"),
+                                                         watcher.age("runs")),
+            "the runs read timed out")
+        assert isinstance(watcher.state("runs").last_error, Exception)
+        assert status[0].error is None and status[0].slow, status
+        assert status[1][2], "the pane still says its poll fails"
+
+        fake.timing_out = None
+        await until(lambda: runs.of(RunsChanged), "the runs")
+        fake.down = True  # nothing answers now
+        await until(lambda: watcher.status("runs").error is not None, "the status to say down")
+        fake.down = False
+        await until(lambda: watcher.status("runs").error is None, "the status to recover")
+    finally:
+        await asyncio.wait_for(watcher.aclose(), DEADLINE)
+
+
 async def test_max_in_flight_bounds_the_requests_of_all_polls():
     fake = HeldFake()
     watcher = Watcher(fake.connect, Settings(dags_seconds=30, runs_seconds=0.2,
