@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.scrollbar import ScrollBarRender
+
 from astro_tui.tui.messages import TasksUpdated
 from astro_tui.tui.screens.save_log import SaveLogScreen
+from astro_tui.tui.widgets.log.base import EndThumb
 from astro_tui.watch.events import TasksChanged
 from tests.conftest import wait_for
 from tests.ui.fake import FakeDeployment, make_app
@@ -96,6 +99,44 @@ async def test_scrolled_up_view_stays_and_counts_new_lines():
         await wait_for(pilot, lambda: ticks(view)[-1] == 70, what="tick 70")
         await pilot.pause(0.1)
         assert "tick 70 of 300" in shown(view)[-1] and "new line" not in subtitle(view)
+
+
+def thumb_rows(segments) -> list[int]:
+    """The rows of a rendered vertical scrollbar that show its thumb (reversed, or a glyph)."""
+    rows = [seg for seg in segments.segments if seg.text != "\n"]
+    return [i for i, seg in enumerate(rows) if seg.style.reverse or seg.text.strip()]
+
+
+def test_the_end_thumb_is_one_row_at_the_bottom_and_the_scaled_one_is_not():
+    args = dict(size=10, virtual_size=100, window_size=10, position=90)
+    assert thumb_rows(EndThumb.render_bar(**args)) == [9]
+    assert thumb_rows(ScrollBarRender.render_bar(**args)) == [9]  # the same at 1/10 ...
+    args = dict(size=10, virtual_size=20, window_size=10, position=10)
+    assert thumb_rows(EndThumb.render_bar(**args)) == [9]
+    assert thumb_rows(ScrollBarRender.render_bar(**args)) == [5, 6, 7, 8, 9]  # ... not at 1/2
+    args = dict(size=10, virtual_size=10, window_size=0, position=0)  # all in view: none
+    assert thumb_rows(EndThumb.render_bar(**args)) == []
+
+
+async def test_a_growing_log_at_its_end_has_the_one_row_thumb():
+    """Following a log that grows, the scrollbar's thumb is one row at the bottom (it moves up
+    with the rows the terminal scrolls, so only its old row is painted again: issue 19's quiet
+    log); scrolled up, or once the log has ended, it is drawn to scale again."""
+    fake = LogFake()
+    fake.grow(60)
+    async with make_app(fake).run_test(size=(120, 40)) as pilot:
+        view = await open_log(pilot, "example_long", "tick", ended=False)
+        await wait_for(pilot, lambda: len(ticks(view)) == 60, what="60 ticks")
+        bar = view.vertical_scrollbar
+        assert view.tail and bar.renderer is EndThumb
+        await pilot.press("pageup")
+        assert not view.tail and bar.renderer is ScrollBarRender
+        await pilot.press("G")
+        await wait_for(pilot, lambda: view.tail, what="back at the end")
+        assert bar.renderer is EndThumb
+        fake.finish()
+        await wait_for(pilot, lambda: view.ended, what="end of log")
+        assert view.tail and bar.renderer is ScrollBarRender
 
 
 async def test_f_pauses_and_resumes_following():

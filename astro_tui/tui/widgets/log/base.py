@@ -17,12 +17,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rich.color import Color
+from rich.segment import Segments
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widgets import Input
 
@@ -36,6 +38,26 @@ from astro_tui.tui.widgets.pane import Pane
 #: xterm, tmux, screen and every VT100 heir have) and paint only the new rows;
 #: ASTRO_TUI_SCROLL_REGIONS=0 repaints the whole pane instead.
 SCROLL_REGIONS = os.environ.get("ASTRO_TUI_SCROLL_REGIONS", "1") != "0"
+
+
+DEFAULT_BACK, DEFAULT_BAR = Color.parse("#555555"), Color.parse("bright_magenta")  # Textual's
+
+
+class EndThumb(ScrollBarRender):
+    """The vertical scrollbar of a view at the end of its log: a one-row thumb at the bottom.
+    A thumb drawn to scale shrinks a little with every new line and has to be repainted with
+    it (a third of what a followed line cost on the wire); this one moves up with the rows the
+    terminal scrolls and only its old row is painted again."""
+
+    @classmethod
+    def render_bar(cls, size: int = 25, virtual_size: float = 50, window_size: float = 20,
+                   position: float = 0, thickness: int = 1, vertical: bool = True,
+                   back_color: Color = DEFAULT_BACK, bar_color: Color = DEFAULT_BAR) -> Segments:
+        if vertical and size and virtual_size > window_size > 0:
+            window_size = virtual_size / size  # a thumb of exactly one row ...
+            position = virtual_size - window_size  # ... at the bottom
+        return super().render_bar(size, virtual_size, window_size, position, thickness,
+                                  vertical, back_color, bar_color)
 
 
 class LogBase(ScrollView, can_focus=True):
@@ -72,11 +94,11 @@ class LogBase(ScrollView, can_focus=True):
         self.formatter = LineFormatter()
         self.ti: TaskInstance | None = None
         self.follow = True  # the user's `f`: poll for new lines
-        self.ended = False
+        self._ended = False
         self.entries = 0
         self.latest_try = 0  # the newest try known (a pinned older try stays shown)
         self.new_lines = 0  # rows added while the user was scrolled up
-        self.tail = True  # the view follows the end (until the user scrolls up)
+        self._tail = True  # the view follows the end (until the user scrolls up)
         self.cursor: int | None = None  # line index
         self.wrap = False
         self.error: str | None = None
@@ -93,6 +115,43 @@ class LogBase(ScrollView, can_focus=True):
         #: the terminal scrolled the rows, the new ones are not painted yet (_scroll_quietly)
         self._unpainted = False
 
+
+    @property
+    def tail(self) -> bool:
+        """The view follows the end (until the user scrolls up)."""
+        return self._tail
+
+    @tail.setter
+    def tail(self, value: bool) -> None:
+        self._tail = value
+        self._sync_thumb()
+
+    @property
+    def ended(self) -> bool:
+        """The try's log has ended (no more lines will come)."""
+        return self._ended
+
+    @ended.setter
+    def ended(self, value: bool) -> None:
+        self._ended = value
+        self._sync_thumb()
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        bar = super().vertical_scrollbar
+        self._sync_thumb(bar)
+        return bar
+
+    def _sync_thumb(self, bar: ScrollBar | None = None) -> None:
+        """At the end of a log that still grows, the one-row thumb (`EndThumb`), else Textual's
+        (set per instance, as `ScrollBar.renderer` documents)."""
+        bar = bar or self._vertical_scrollbar
+        if bar is None:
+            return
+        renderer = EndThumb if self._tail and not self._ended else ScrollBarRender
+        if bar.renderer is not renderer:
+            setattr(bar, "renderer", renderer)  # noqa: B010 - a ClassVar, per instance here
+            bar.refresh()
 
     # -- what subclasses provide -------------------------------------------------------------
 
@@ -245,7 +304,6 @@ class LogBase(ScrollView, can_focus=True):
         if not 0 < shift < band.height:
             return False
         bar = self.vertical_scrollbar
-        thumb = bar.window_size * bar.window_size / max(old.height, 1)  # rows, at the end
         self.set_reactive(LogBase.virtual_size, Size(width, height))
         self.set_reactive(LogBase.scroll_target_y, float(new_top))
         self.set_reactive(LogBase.scroll_y, float(new_top))
@@ -257,12 +315,13 @@ class LogBase(ScrollView, can_focus=True):
         assert driver is not None
         first, last = band.y + 1, band.bottom  # 1-based, inclusive
         driver.write(f"\x1b[{first};{last}r\x1b[{last};1H" + "\n" * shift + "\x1b[r")
-        # the new rows whole (the panes' sides, the scrollbar), and the thumb, which moved up
-        # with the rows and changed size
+        # the new rows whole (the panes' sides, the scrollbar with its one-row thumb at the
+        # bottom: EndThumb), and the row the old thumb moved up with the rows
         self.screen.refresh(Region(0, band.bottom - shift, self.screen.size.width, shift))
-        bars = bar.size.height
-        low = max(0, int(bars - max(1.0, thumb)) - shift - 1)
-        bar.refresh(Region(0, low, bar.size.width, bars - low))
+        if bar.renderer is EndThumb:
+            bar.refresh(Region(0, max(0, bar.size.height - shift - 1), bar.size.width, 1))
+        else:
+            bar.refresh()  # (the log has just ended: the thumb is drawn to scale again)
         self._unpainted = True  # until those rows are written, no other scroll
         self.call_after_refresh(self._painted)
         return True
