@@ -85,6 +85,9 @@ class KeyedTable(DataTable):
         self._plan: list[tuple[int, int | None]] = [(i, c.width) for i, c in enumerate(columns)]
         self._naturals: list[int] | None = None  # content widths (fit=True), per sync
         self._wanted: list[tuple[str, tuple[Cell, ...]]] = []
+        #: per wanted row, its key and cells' plain text in lower case (made when a filter
+        #: first needs them after a sync): a keystroke is one substring test per row
+        self._haystacks: list[str] | None = None
         self._shown: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
         self.filter_text = ""
@@ -240,12 +243,13 @@ class KeyedTable(DataTable):
     def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         """Make the table show `rows` (filtered), changing as few cells as possible."""
         self._wanted = [(key, tuple(cells)) for key, cells in rows]
+        self._haystacks = None
         self._naturals = None
         self._apply()
         self._view_changed()
 
     def set_filter(self, text: str) -> None:
-        text = text.strip().lower()
+        text = text.replace("\0", "").strip().lower()  # (NUL separates the cells: _visible)
         if text != self.filter_text:
             self.filter_text = text
             self._apply()
@@ -279,10 +283,11 @@ class KeyedTable(DataTable):
         if not self.filter_text:
             return self._wanted
         f = self.filter_text
-        return [
-            (k, cells) for k, cells in self._wanted
-            if f in k.lower() or any(f in _plain(c).lower() for c in cells)
-        ]
+        if self._haystacks is None:
+            # NUL between the parts (the filter has none): a match never spans two cells
+            self._haystacks = ["\0".join([k, *(_plain(c) for c in cells)]).lower()
+                               for k, cells in self._wanted]
+        return [row for row, hay in zip(self._wanted, self._haystacks, strict=True) if f in hay]
 
     def _apply(self) -> None:
         if self._fit and self.is_mounted:
