@@ -1,8 +1,10 @@
-"""The harness's PostgreSQL option: a throwaway Debian PostgreSQL 15 cluster (no Airflow here)."""
+"""The harness's databases: the PostgreSQL option (a throwaway Debian PostgreSQL 15 cluster) and
+SQLite's WAL mode (no Airflow here)."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -84,3 +86,16 @@ def test_an_unknown_db_is_refused():
 
     with pytest.raises(harness.HarnessError, match="unsupported database"):
         harness.start(3, db="mysql")
+
+
+def test_the_sqlite_file_is_put_in_wal_mode_and_stays_there(tmp_path):
+    """The harness's SQLite servers run in WAL mode (readers never block the writer): set once
+    in the file after `db migrate`, so every server process and connection gets it."""
+    db = tmp_path / "airflow.db"
+    sqlite3.connect(db).close()
+    harness._use_wal(db)
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
