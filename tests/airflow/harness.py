@@ -541,10 +541,14 @@ def _many_dags_env(major: int, n: int) -> dict[str, str]:
 # ---------------------------------------------------------------- PostgreSQL
 
 DBS = ("sqlite", "postgres")
-#: SQLite's busy timeout in the servers' connections. Under a full test run on 2 cores a task's
-#: state write could wait past pysqlite's 5 s for the scheduler's or api-server's lock, fail with
-#: "database is locked" (HTTP 500 from the execution API) and fail the task with it.
-SQLITE_BUSY_SECONDS = 60
+#: SQLite's busy timeout in the servers' connections. pysqlite's default, 5 s, once failed a
+#: task's state write on two busy cores (rollback mode: the writer also waited for readers).
+#: 60 s was worse: twice in CI a write waited the whole minute (a trigger got no answer in 30 s;
+#: a pause PATCH failed after 60.1 s while the scheduler's heartbeat stalled 65 s), which looks
+#: like a lock held by a transaction that cannot end until a waiter gives up, so the timeout is
+#: how long such a stall lasts. With WAL (below) readers no longer block the writer, and 10 s
+#: keeps a stall shorter than the tests' 30 s client timeouts.
+SQLITE_BUSY_SECONDS = 10
 
 
 def _use_wal(db_file: Path) -> None:
@@ -697,8 +701,7 @@ def _prepare_home(s: AirflowServer, dag_files: list[Path], extra_env: dict[str, 
     (home / "pylib" / "local_net.py").write_text(
         "def loopback_hostname():\n    return '127.0.0.1'\n\n\n"
         "# SQLite's busy timeout (seconds): a writer waits this long for another's lock before\n"
-        "# failing with 'database is locked' (pysqlite's default is 5 s: too short for four\n"
-        "# processes writing on two busy cores).\n"
+        "# failing with 'database is locked' (see SQLITE_BUSY_SECONDS in tests/airflow/harness.py).\n"
         f"SQLITE_CONNECT_ARGS = {{'timeout': {SQLITE_BUSY_SECONDS}}}\n"
     )
     (home / ".secret").write_text(secrets.token_urlsafe(32))
