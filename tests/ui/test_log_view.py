@@ -61,7 +61,8 @@ async def test_following_a_running_try_fetches_only_new_lines_and_stops_at_the_e
         for n in (3, 1, 4):
             fake.grow(n)
             total = len(fake.ticks)
-            await wait_for(pilot, lambda: ticks(view)[-1:] == [total], what=f"tick {total}")
+            await wait_for(pilot, lambda total=total: ticks(view)[-1:] == [total],
+                           what=f"tick {total}")
         assert ticks(view) == list(range(1, 14))  # every line once, in order
         fake.finish()
         await wait_for(pilot, lambda: view.ended, what="end of log")

@@ -318,10 +318,10 @@ class LogBase(ScrollView, can_focus=True):
         # the new rows whole (the panes' sides, the scrollbar with its one-row thumb at the
         # bottom: EndThumb), and the row the old thumb moved up with the rows
         self.screen.refresh(Region(0, band.bottom - shift, self.screen.size.width, shift))
+        # (not EndThumb: the log has just ended, and switching the renderer asked for the
+        # whole bar already)
         if bar.renderer is EndThumb:
             bar.refresh(Region(0, max(0, bar.size.height - shift - 1), bar.size.width, 1))
-        else:
-            bar.refresh()  # (the log has just ended: the thumb is drawn to scale again)
         self._unpainted = True  # until those rows are written, no other scroll
         self.call_after_refresh(self._painted)
         return True
